@@ -1,0 +1,8 @@
+// Generates the typed contracts of `schemas/` (see [package.metadata.events] in Cargo.toml).
+fn main() {
+    println!("cargo:rerun-if-changed=Cargo.toml");
+    if let Err(e) = events_codegen::Config::from_cargo_metadata().and_then(|c| c.compile()) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,201 @@
+//! Check: what must hold before any code is generated, so that a bad registry fails with a
+//! message about the schema rather than an error inside generated code.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::bundle::{escape, Document};
+use crate::error::Diagnostic;
+use crate::registry::{Registry, SchemaFile};
+
+/// Keywords that place a subschema *inside* a value: a cycle through one of them is a recursive
+/// data structure (a tree, a list). A cycle that passes through none of them describes a value
+/// that contains itself, which no Rust type can hold and which overflows typify's stack.
+const NESTING_KEYWORDS: [&str; 10] = [
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "contains",
+    "dependentSchemas",
+    "propertyNames",
+    "unevaluatedProperties",
+];
+
+/// Checks a document against the meta-schema of its draft (`$schema`, 2020-12 when absent).
+pub fn meta_schema(doc: &Document) -> Vec<Diagnostic> {
+    let validator = match jsonschema::meta::validator_for(&doc.value) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Diagnostic::at(
+                doc.display.clone(),
+                Some(&doc.source),
+                "/$schema",
+                format!("unknown `$schema`: {e}; use a draft from 4 to 2020-12"),
+            )]
+        }
+    };
+    validator
+        .iter_errors(&doc.value)
+        .map(|e| {
+            let pointer = e.instance_path().to_string();
+            Diagnostic::at(doc.display.clone(), Some(&doc.source), pointer, format!("invalid schema: {e}"))
+        })
+        .collect()
+}
+
+/// Compiles the runtime validator once at build time, so that it cannot fail at run time.
+pub fn validator(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
+    match runtime_options().build(bundled) {
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            let pointer = e.schema_path().to_string();
+            vec![Diagnostic::at(file.display.clone(), Some(&file.source), pointer, format!("the schema cannot be compiled into a validator: {e}"))]
+        }
+    }
+}
+
+/// The options the runtime validator is built with; the generated code uses the same.
+pub fn runtime_options() -> jsonschema::ValidationOptions<'static> {
+    jsonschema::options().should_validate_formats(true)
+}
+
+/// Finds definition cycles that never pass through a property or an item (see [`NESTING_KEYWORDS`]).
+pub fn cycles(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
+    let Some(defs) = bundled.get("definitions").and_then(Value::as_object) else { return Vec::new() };
+    let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (name, schema) in defs {
+        let mut out = BTreeSet::new();
+        inline_refs(schema, &mut out);
+        edges.insert(name.as_str(), out);
+    }
+    let mut problems = Vec::new();
+    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the stack, 2 = done
+    for start in edges.keys() {
+        let mut path = Vec::new();
+        if let Some(cycle) = visit(start, &edges, &mut state, &mut path) {
+            problems.push(Diagnostic::at(
+                file.display.clone(),
+                None,
+                format!("/definitions/{}", escape(&cycle[0])),
+                format!(
+                    "unsupported: the definitions {} refer to each other without an object property or array item in between, so they describe a value that contains itself",
+                    cycle.join(" → ")
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+fn visit<'a>(
+    node: &'a str,
+    edges: &'a BTreeMap<&'a str, BTreeSet<String>>,
+    state: &mut HashMap<&'a str, u8>,
+    path: &mut Vec<&'a str>,
+) -> Option<Vec<String>> {
+    match state.get(node) {
+        Some(2) => return None,
+        Some(_) => {
+            let from = path.iter().position(|n| *n == node).unwrap_or(0);
+            let mut cycle: Vec<String> = path[from..].iter().map(|s| s.to_string()).collect();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        None => {}
+    }
+    state.insert(node, 1);
+    path.push(node);
+    for next in edges.get(node).into_iter().flatten() {
+        if let Some((key, _)) = edges.get_key_value(next.as_str()) {
+            if let Some(cycle) = visit(key, edges, state, path) {
+                return Some(cycle);
+            }
+        }
+    }
+    path.pop();
+    state.insert(node, 2);
+    None
+}
+
+/// References reachable from `schema` without passing through a nesting keyword.
+fn inline_refs(schema: &Value, out: &mut BTreeSet<String>) {
+    let Some(map) = schema.as_object() else { return };
+    if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+        out.insert(name.replace("~1", "/").replace("~0", "~"));
+    }
+    for (key, child) in map {
+        if NESTING_KEYWORDS.contains(&key.as_str()) || matches!(key.as_str(), "const" | "enum" | "default" | "examples" | "definitions") {
+            continue;
+        }
+        match child {
+            Value::Array(items) => items.iter().for_each(|i| inline_refs(i, out)),
+            Value::Object(_) => inline_refs(child, out),
+            _ => {}
+        }
+    }
+}
+
+/// Names must be unique across the registry, and schema ids must map to distinct modules.
+pub fn names(registry: &Registry) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut owners: BTreeMap<&str, &SchemaFile> = BTreeMap::new();
+    let mut modules: BTreeMap<String, &str> = BTreeMap::new();
+    for subject in &registry.subjects {
+        let module = crate::generate::module_name(&subject.id);
+        if let Some(other) = modules.insert(module.clone(), &subject.id) {
+            let file = &subject.versions[0];
+            problems.push(Diagnostic::file(
+                file.display.clone(),
+                format!("schema ids `{other}` and `{}` both become the Rust module `{module}`; rename one", subject.id),
+            ));
+        }
+        if crate::generate::is_keyword(&module) {
+            problems.push(Diagnostic::file(subject.versions[0].display.clone(), format!("schema id `{}` is a Rust keyword; rename it", subject.id)));
+        }
+        for file in &subject.versions {
+            match owners.get(file.contract.name.as_str()) {
+                Some(other) if other.schema_ref.id != file.schema_ref.id => problems.push(Diagnostic::at(
+                    file.display.clone(),
+                    Some(&file.source),
+                    name_pointer(file),
+                    format!("duplicate name `{}`: {} already declares it", file.contract.name, other.display),
+                )),
+                Some(other) if other.contract.kind != file.contract.kind => problems.push(Diagnostic::at(
+                    file.display.clone(),
+                    Some(&file.source),
+                    name_pointer(file),
+                    format!("`{}` changes between event and command across versions of `{}`", file.contract.name, file.schema_ref.id),
+                )),
+                _ => {
+                    owners.insert(&file.contract.name, file);
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The definitions of a bundled schema must not take the names the generator gives its own items.
+pub fn reserved_names(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
+    let reserved = [file.contract.name.clone(), crate::generate::payload_name(&file.contract.name)];
+    let Some(defs) = bundled.get("definitions").and_then(Value::as_object) else { return Vec::new() };
+    defs.keys()
+        .filter(|k| reserved.contains(&crate::bundle::pascal_case(k)))
+        .map(|k| {
+            Diagnostic::at(
+                file.display.clone(),
+                None,
+                format!("/definitions/{}", escape(k)),
+                format!("the definition `{k}` clashes with the generated type of the same name; rename it"),
+            )
+        })
+        .collect()
+}
+
+fn name_pointer(file: &SchemaFile) -> &'static str {
+    if file.document.get("x-event").is_some() { "/x-event/name" } else { "/x-command/name" }
+}

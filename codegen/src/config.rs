@@ -1,0 +1,169 @@
+//! The one configuration builder, and the pipeline it runs: load → bundle → check → generate → render.
+
+use std::path::{Path, PathBuf};
+
+use crate::bundle::{bundle, Documents};
+use crate::error::{Diagnostic, Error, Problems};
+use crate::generate::{self, Generated};
+use crate::{check, load};
+
+/// The registry base URI used when `[package.metadata.events]` names none.
+pub const DEFAULT_BASE_URI: &str = "https://schema-registry.example.com/schemas";
+
+/// Where the registry is and how its code is generated.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     if let Err(e) = events_codegen::Config::new().schema_dir("schemas").compile() {
+///         eprintln!("{e}");
+///         std::process::exit(1);
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    schema_dir: PathBuf,
+    base_uri: String,
+    out_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { schema_dir: PathBuf::from("schemas"), base_uri: DEFAULT_BASE_URI.to_string(), out_file: None }
+    }
+}
+
+impl Config {
+    /// `schemas/` and the default base URI.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads `[package.metadata.events]` of the package being built (keys `schemas` and
+    /// `base-uri`, both optional), with paths relative to its manifest. For build scripts.
+    pub fn from_cargo_metadata() -> Result<Self, Error> {
+        let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
+            Diagnostic::file("Cargo.toml", "CARGO_MANIFEST_DIR is not set: from_cargo_metadata is meant for build scripts")
+        })?;
+        Self::from_manifest(&dir.join("Cargo.toml"))
+    }
+
+    /// Like [`Config::from_cargo_metadata`], for the package of the given `Cargo.toml`.
+    pub fn from_manifest(manifest: &Path) -> Result<Self, Error> {
+        let fail = |m: String| Error::from(Diagnostic::file("Cargo.toml", m));
+        let metadata = cargo_metadata::MetadataCommand::new()
+            .manifest_path(manifest)
+            .no_deps()
+            .other_options(vec!["--offline".to_string()])
+            .exec()
+            .map_err(|e| fail(format!("cannot read the package metadata: {e}")))?;
+        let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+        let package = metadata
+            .packages
+            .iter()
+            .find(|p| p.manifest_path.as_std_path().canonicalize().ok().as_deref() == Some(manifest.as_path()))
+            .ok_or_else(|| fail("cannot find this package in `cargo metadata`".into()))?;
+        let dir = manifest.parent().unwrap_or(Path::new("."));
+        let mut config = Config::new();
+        config.schema_dir(dir.join("schemas"));
+        let Some(events) = package.metadata.get("events") else { return Ok(config) };
+        let Some(table) = events.as_object() else {
+            return Err(fail("[package.metadata.events] must be a table".into()));
+        };
+        for (key, value) in table {
+            let text = value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
+            match key.as_str() {
+                "schemas" => config.schema_dir(dir.join(text)),
+                "base-uri" => config.base_uri(text),
+                _ => return Err(fail(format!("unknown key `{key}` in [package.metadata.events]; expected `schemas` or `base-uri`"))),
+            };
+        }
+        Ok(config)
+    }
+
+    /// The registry folder.
+    pub fn schema_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.schema_dir = dir.into();
+        self
+    }
+
+    /// The base of every schemaRef URI: `<base>/<schemaId>/<version>`.
+    pub fn base_uri(&mut self, uri: impl Into<String>) -> &mut Self {
+        self.base_uri = uri.into();
+        self
+    }
+
+    /// Where [`Config::compile`] writes; `$OUT_DIR/events.rs` by default.
+    pub fn out_file(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.out_file = Some(path.into());
+        self
+    }
+
+    /// Runs the pipeline and returns the generated code, writing nothing.
+    pub fn generate(&self) -> Result<Generated, Error> {
+        let root = crate::bundle::normalize(&std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()));
+        let registry = load::load(&root, &self.base_uri)?;
+        let mut problems = Problems::default();
+        let mut docs = Documents::default();
+        let mut modules = Vec::new();
+        for file in registry.files() {
+            let meta = check::meta_schema(&crate::bundle::Document {
+                display: file.display.clone(),
+                source: file.source.clone(),
+                value: file.document.clone(),
+            });
+            if !meta.is_empty() {
+                problems.0.extend(meta);
+                continue;
+            }
+            let bundled = match bundle(file, &root, &self.base_uri, &mut docs) {
+                Ok(b) => b,
+                Err(ds) => {
+                    problems.0.extend(ds);
+                    continue;
+                }
+            };
+            let found: Vec<Diagnostic> = [check::cycles(file, &bundled), check::reserved_names(file, &bundled), check::validator(file, &bundled)]
+                .into_iter()
+                .flatten()
+                .collect();
+            if !found.is_empty() {
+                problems.0.extend(found);
+                continue;
+            }
+            match generate::schema_module(file, &bundled) {
+                Ok(tokens) => modules.push(tokens),
+                Err(d) => problems.push(d),
+            }
+        }
+        // Shared files are checked once each, however many schemas use them.
+        for (path, doc) in docs.iter() {
+            if !registry.files().any(|f| &f.path == path) {
+                problems.0.extend(check::meta_schema(doc));
+            }
+        }
+        problems.0.extend(check::names(&registry));
+        problems.into_result(())?;
+        Ok(generate::registry(&registry, modules))
+    }
+
+    /// Generates and writes the code, and tells Cargo to rerun only when the registry changes.
+    pub fn compile(&self) -> Result<(), Error> {
+        println!("cargo:rerun-if-changed={}", self.schema_dir.display());
+        let code = self.generate()?.render()?;
+        let out = match &self.out_file {
+            Some(p) => p.clone(),
+            None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
+                Diagnostic::file("build.rs", "OUT_DIR is not set: call compile() from a build script or set out_file")
+            })?)
+            .join("events.rs"),
+        };
+        // Leave the file untouched when nothing changed, so that dependents stay fresh.
+        if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(&out, code)
+                .map_err(|e| Diagnostic::file(out.display().to_string(), format!("cannot write the generated code: {e}")))?;
+        }
+        Ok(())
+    }
+}

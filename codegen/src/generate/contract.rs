@@ -1,0 +1,66 @@
+//! Glue for one schema file: the runtime traits on its payload and the envelope alias.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::registry::{ContractKind, SchemaFile};
+
+pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str) -> TokenStream {
+    let c = &file.contract;
+    let r = &file.schema_ref;
+    let payload = format_ident!("{payload}");
+    let alias = format_ident!("{}", c.name);
+    let name = &c.name;
+    let (id, uri) = (&r.id, &r.uri);
+    let (major, minor) = (r.version.major, r.version.minor);
+    let tags = &c.tags;
+    let schema_json = serde_json::to_string(bundled).expect("a JSON value always serializes");
+    let description = c.description.as_deref().map(|d| format!(" {d}")).into_iter();
+    let contract = quote! {
+        /// The bundled schema the payload is validated against.
+        pub const SCHEMA_JSON: &str = #schema_json;
+
+        impl crate::Contract for #payload {
+            const NAME: &'static str = #name;
+            const SCHEMA_REF: crate::StaticSchemaRef = crate::StaticSchemaRef {
+                id: #id,
+                version: crate::SchemaVersion::new(#major, #minor),
+                uri: #uri,
+            };
+            const TAGS: &'static [&'static str] = &[#(#tags),*];
+            fn payload_schema() -> &'static crate::PayloadSchema {
+                static SCHEMA: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
+                SCHEMA.get_or_init(|| crate::PayloadSchema::compile(SCHEMA_JSON))
+            }
+        }
+    };
+    let kind = match c.kind {
+        ContractKind::Event(event_type) => {
+            let variant = format_ident!("{}", event_type.variant());
+            let source = c.source.as_deref().unwrap_or_default();
+            let event_version = &c.event_version;
+            let doc = format!(" `{name}`: the envelope of a [`{payload}`], as published.");
+            quote! {
+                impl crate::EventContract for #payload {
+                    const EVENT_TYPE: crate::EventType = crate::EventType::#variant;
+                    const EVENT_SOURCE: &'static str = #source;
+                    const EVENT_VERSION: &'static str = #event_version;
+                }
+                #[doc = #doc]
+                #(#[doc = ""] #[doc = #description])*
+                pub type #alias = crate::Envelope<#payload>;
+            }
+        }
+        ContractKind::Command => {
+            let doc = format!(" `{name}`: the envelope of a [`{payload}`], as sent.");
+            quote! {
+                impl crate::CommandContract for #payload {}
+                #[doc = #doc]
+                #(#[doc = ""] #[doc = #description])*
+                pub type #alias = crate::Command<#payload>;
+            }
+        }
+    };
+    quote! { #contract #kind }
+}

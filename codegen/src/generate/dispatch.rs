@@ -1,0 +1,191 @@
+//! The registry-wide decoders: `AnyEvent` and `AnyCommand`, one variant per contract version.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{module_name, payload_name};
+use crate::registry::{ContractKind, Registry, SchemaFile};
+
+pub(super) fn tokens(registry: &Registry) -> TokenStream {
+    let events = family(registry, true);
+    let commands = family(registry, false);
+    quote! { #events #commands }
+}
+
+struct Variant<'a> {
+    ident: proc_macro2::Ident,
+    file: &'a SchemaFile,
+}
+
+fn family(registry: &Registry, events: bool) -> TokenStream {
+    // Versions of one name, oldest first; names in registry order.
+    let mut by_name: BTreeMap<&str, Vec<&SchemaFile>> = BTreeMap::new();
+    for f in registry.files() {
+        if matches!(f.contract.kind, ContractKind::Event(_)) == events {
+            by_name.entry(&f.contract.name).or_default().push(f);
+        }
+    }
+    let variants: Vec<Vec<Variant>> = by_name
+        .values()
+        .map(|files| {
+            let several = files.len() > 1;
+            files
+                .iter()
+                .map(|f| {
+                    let v = f.schema_ref.version;
+                    let ident = if several {
+                        format_ident!("{}V{}_{}", f.contract.name, v.major, v.minor)
+                    } else {
+                        format_ident!("{}", f.contract.name)
+                    };
+                    Variant { ident, file: f }
+                })
+                .collect()
+        })
+        .collect();
+    let all: Vec<&Variant> = variants.iter().flatten().collect();
+    let (any, envelope, raw, kind_word) = if events {
+        (format_ident!("AnyEvent"), quote!(crate::Envelope), quote!(crate::RawEvent), "event")
+    } else {
+        (format_ident!("AnyCommand"), quote!(crate::Command), quote!(crate::RawCommand), "command")
+    };
+    let idents: Vec<_> = all.iter().map(|v| &v.ident).collect();
+    let types: Vec<_> = all.iter().map(|v| alias_path(v.file)).collect();
+    let payloads: Vec<_> = all.iter().map(|v| payload_path(v.file)).collect();
+    let docs: Vec<String> = all
+        .iter()
+        .map(|v| format!(" `{}` version {} (`{}`).", v.file.contract.name, v.file.schema_ref.version, v.file.schema_ref.id))
+        .collect();
+    let names: Vec<&str> = by_name.keys().copied().collect();
+    let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope));
+    let doc = format!(" Every {kind_word} of the registry, decoded and validated against its schema.");
+    let from_json_doc = format!(
+        " Decodes and validates one {kind_word}: dispatches on its name and schema version, checks that the envelope agrees with the registry, and validates the payload against every constraint of its schema."
+    );
+    let id_method = if events {
+        quote! {
+            /// The event's id.
+            pub fn event_id(&self) -> crate::EventId {
+                match self { #(Self::#idents(e) => e.event_id(),)* }
+            }
+        }
+    } else {
+        quote! {
+            /// The command's id.
+            pub fn command_id(&self) -> crate::CommandId {
+                match self { #(Self::#idents(e) => e.command_id(),)* }
+            }
+        }
+    };
+    let name_method = format_ident!("{kind_word}_name");
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #any {
+            #(#[doc = #docs] #idents(#types),)*
+        }
+
+        impl #any {
+            /// Every name this decoder accepts.
+            pub const NAMES: &'static [&'static str] = &[#(#names),*];
+
+            #[doc = #from_json_doc]
+            pub fn from_json(bytes: &[u8]) -> ::std::result::Result<Self, crate::DecodeError> {
+                Self::from_raw(&#raw::parse(bytes)?)
+            }
+
+            /// Like [`Self::from_json`], from an already parsed envelope.
+            pub fn from_raw(raw: &#raw) -> ::std::result::Result<Self, crate::DecodeError> {
+                let version = raw.schema_version();
+                match raw.name() {
+                    #(#arms)*
+                    other => Err(crate::DecodeError::UnknownContract { name: other.to_string(), version }),
+                }
+            }
+
+            /// The contract's name.
+            pub fn #name_method(&self) -> &'static str {
+                match self { #(Self::#idents(_) => <#payloads as crate::Contract>::NAME,)* }
+            }
+
+            /// The schema this message follows.
+            pub fn schema_ref(&self) -> crate::SchemaRef {
+                match self { #(Self::#idents(e) => e.schema_ref(),)* }
+            }
+
+            /// The business process this message belongs to.
+            pub fn correlation_id(&self) -> crate::CorrelationId {
+                match self { #(Self::#idents(e) => e.correlation_id(),)* }
+            }
+
+            #id_method
+        }
+
+        impl crate::Cause for #any {
+            fn causation(&self) -> crate::Causation {
+                match self { #(Self::#idents(e) => crate::Cause::causation(e),)* }
+            }
+        }
+
+        impl ::serde::Serialize for #any {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                match self { #(Self::#idents(e) => e.serialize(serializer),)* }
+            }
+        }
+
+        #(
+            impl ::std::convert::From<#types> for #any {
+                fn from(value: #types) -> Self { Self::#idents(value) }
+            }
+        )*
+    }
+}
+
+/// One `match` arm: an explicit version picks its variant; without one, the newest version that
+/// accepts the message wins.
+fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream) -> TokenStream {
+    let name = &versions[0].file.contract.name;
+    let decode = |v: &Variant| {
+        let ident = &v.ident;
+        let payload = payload_path(v.file);
+        quote! { #envelope::<#payload>::from_raw(raw).map(#any::#ident) }
+    };
+    let explicit = versions.iter().map(|v| {
+        let (major, minor) = (v.file.schema_ref.version.major, v.file.schema_ref.version.minor);
+        let decode = decode(v);
+        quote! { Some(v) if v == crate::SchemaVersion::new(#major, #minor) => #decode, }
+    });
+    let mut newest_first = versions.iter().rev();
+    let first = decode(newest_first.next().expect("at least one version"));
+    let rest = newest_first.map(|v| {
+        let d = decode(v);
+        quote! { .or_else(|_| #d) }
+    });
+    quote! {
+        #name => match version {
+            #(#explicit)*
+            Some(_) => Err(crate::DecodeError::UnknownContract { name: #name.to_string(), version }),
+            None => #first #(#rest)*,
+        },
+    }
+}
+
+fn module_path(file: &SchemaFile) -> TokenStream {
+    let subject = format_ident!("{}", module_name(&file.schema_ref.id));
+    let version = format_ident!("{}", file.schema_ref.version.module());
+    quote! { crate::#subject::#version }
+}
+
+fn alias_path(file: &SchemaFile) -> TokenStream {
+    let m = module_path(file);
+    let alias = format_ident!("{}", file.contract.name);
+    quote! { #m::#alias }
+}
+
+fn payload_path(file: &SchemaFile) -> TokenStream {
+    let m = module_path(file);
+    let p = format_ident!("{}", payload_name(&file.contract.name));
+    quote! { #m::#p }
+}

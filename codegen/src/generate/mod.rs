@@ -1,0 +1,124 @@
+//! Generate: payload types with typify, then the glue that ties each payload to the runtime
+//! envelope, then the registry-wide decoders.
+
+mod contract;
+mod dispatch;
+mod payload;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::error::Diagnostic;
+use crate::registry::{Registry, SchemaFile};
+
+pub(crate) use payload::typify;
+
+/// Generated tokens, one unit per schema version plus the registry-wide decoders.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub(crate) subjects: Vec<SubjectCode>,
+    pub(crate) dispatch: TokenStream,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SubjectCode {
+    pub id: String,
+    pub module: String,
+    /// (version module, file display path, tokens), oldest first.
+    pub versions: Vec<(String, String, TokenStream)>,
+    /// Names re-exported at subject level: the newest version's envelope and payload.
+    pub latest: (String, Vec<String>),
+}
+
+/// `orderCreatedSchema` → `order_created_schema`.
+pub fn module_name(id: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in id.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c == '-' || c == '_' {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = false;
+        } else {
+            out.push(c);
+            prev_lower = c.is_ascii_alphanumeric();
+        }
+    }
+    out
+}
+
+/// Whether `word` cannot be used as a plain Rust identifier.
+pub fn is_keyword(word: &str) -> bool {
+    syn::parse_str::<syn::Ident>(word).is_err()
+}
+
+/// The payload type of contract `name`: `OrderCreatedEvent` → `OrderCreatedEventPayload`.
+pub fn payload_name(name: &str) -> String {
+    format!("{name}Payload")
+}
+
+/// Generates the code of one schema file from its bundled schema.
+pub(crate) fn schema_module(file: &SchemaFile, bundled: &Value) -> Result<TokenStream, Diagnostic> {
+    let payload = payload_name(&file.contract.name);
+    let types = typify(bundled, &payload).map_err(|message| Diagnostic::file(file.display.clone(), message))?;
+    let glue = contract::glue(file, bundled, &payload);
+    Ok(quote! { #types #glue })
+}
+
+/// Assembles the subjects' modules and the decoders.
+pub(crate) fn registry(registry: &Registry, mut modules: Vec<TokenStream>) -> Generated {
+    modules.reverse(); // popped in file order below
+    let subjects = registry
+        .subjects
+        .iter()
+        .map(|s| {
+            let versions = s
+                .versions
+                .iter()
+                .map(|f| (f.schema_ref.version.module(), f.display.clone(), modules.pop().expect("one module per file")))
+                .collect();
+            let newest = s.versions.last().expect("subjects are never empty");
+            let name = &newest.contract.name;
+            SubjectCode {
+                id: s.id.clone(),
+                module: module_name(&s.id),
+                versions,
+                latest: (newest.schema_ref.version.module(), vec![name.clone(), payload_name(name)]),
+            }
+        })
+        .collect();
+    Generated { subjects, dispatch: dispatch::tokens(registry) }
+}
+
+impl SubjectCode {
+    pub(crate) fn tokens(&self, with_versions: bool) -> TokenStream {
+        let module = format_ident!("{}", self.module);
+        let doc = format!(" Schema `{}`: every version, and the newest one's types re-exported.", self.id);
+        let versions = self.versions.iter().map(|(v, display, tokens)| {
+            let v = format_ident!("{v}");
+            let doc = format!(" Generated from `{display}`.");
+            let body = if with_versions { tokens.clone() } else { TokenStream::new() };
+            quote! { #[doc = #doc] pub mod #v { #body } }
+        });
+        let (latest, names) = &self.latest;
+        let latest = format_ident!("{latest}");
+        let names = names.iter().map(|n| format_ident!("{n}"));
+        quote! {
+            #[doc = #doc]
+            pub mod #module {
+                #(#versions)*
+                /// The newest version of this schema.
+                pub use self::#latest as latest;
+                pub use self::#latest::{#(#names),*};
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Payload types through typify, fenced: typify panics on several schema shapes, and a panic or an
+//! error here must become a diagnostic, never a crashed build script.
+
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use proc_macro2::TokenStream;
+use serde_json::Value;
+use typify::{TypeSpace, TypeSpaceSettings};
+
+/// typify recurses once per nesting level; deep but finite schemas need more than a default stack.
+const TYPIFY_STACK: usize = 256 << 20;
+
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs typify on a bundled schema whose root becomes the type `payload`.
+pub(crate) fn typify(bundled: &Value, payload: &str) -> Result<TokenStream, String> {
+    let mut schema = bundled.clone();
+    if let Some(map) = schema.as_object_mut() {
+        map.insert("title".into(), Value::String(payload.to_string()));
+    }
+    let root: schemars::schema::RootSchema =
+        serde_json::from_value(schema).map_err(|e| format!("unsupported: typify cannot read this schema: {e}"))?;
+    let worker = std::thread::Builder::new().name("typify".into()).stack_size(TYPIFY_STACK).spawn(move || {
+        quiet_panics();
+        QUIET.with(|q| q.set(true));
+        panic::catch_unwind(AssertUnwindSafe(move || {
+            let mut settings = TypeSpaceSettings::default();
+            settings.with_struct_builder(false).with_derive("PartialEq".to_string());
+            let mut space = TypeSpace::new(&settings);
+            // Token streams are not Send: cross the thread boundary as text.
+            space.add_root_schema(root).map(|_| space.to_stream().to_string())
+        }))
+    });
+    let outcome = worker.map_err(|e| format!("cannot start typify: {e}"))?.join();
+    let tokens = match outcome {
+        Ok(Ok(Ok(text))) => text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?,
+        Ok(Ok(Err(e))) => return Err(format!("unsupported: typify rejects this schema: {e}")),
+        Ok(Err(panic)) | Err(panic) => return Err(format!("unsupported: typify cannot handle this schema (it panicked: {})", panic_message(&panic))),
+    };
+    check_root(&tokens, payload)?;
+    Ok(tokens)
+}
+
+/// The payload must be a named struct or enum: the runtime traits are implemented on it.
+fn check_root(tokens: &TokenStream, payload: &str) -> Result<(), String> {
+    let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
+    let named = file.items.iter().any(|item| match item {
+        syn::Item::Struct(s) => s.ident == payload,
+        syn::Item::Enum(e) => e.ident == payload,
+        _ => false,
+    });
+    if named {
+        Ok(())
+    } else {
+        Err("unsupported: typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into())
+    }
+}
+
+/// Installs, once, a panic hook that stays silent on typify's threads and defers elsewhere.
+fn quiet_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}

@@ -1,0 +1,55 @@
+//! Generates typed event contracts from a folder of JSON Schemas.
+//!
+//! The pipeline, one module per step:
+//! [`load`] the registry folder → [`bundle`] each schema with the files it `$ref`s →
+//! [`check`] it (meta-schema, references, names, recursion) → generate payload types with typify
+//! and the envelope glue → render with prettyplease.
+//!
+//! A build script of a few lines drives it:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     let result = events_codegen::Config::from_cargo_metadata().and_then(|c| c.compile());
+//!     if let Err(e) = result {
+//!         eprintln!("{e}");
+//!         std::process::exit(1);
+//!     }
+//! }
+//! ```
+//!
+//! The generated code expects to be included into a crate that provides the runtime (`Envelope`,
+//! `Command`, `Contract`, …): the `events` crate of this workspace.
+//!
+//! Problems never panic: every one becomes a [`Diagnostic`] naming the file, and the line and
+//! JSON pointer where they apply, and [`Config::generate`] reports all of them at once.
+//!
+//! ```
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::create_dir(dir.path().join("pingSchema")).unwrap();
+//! std::fs::write(dir.path().join("pingSchema/1.0.json"), r#"{
+//!   "x-event": { "name": "PingEvent", "type": "notification", "source": "Pinger" },
+//!   "type": "object",
+//!   "properties": { "at": { "type": "integer", "minimum": "soon" } }
+//! }"#).unwrap();
+//! let err = events_codegen::Config::new().schema_dir(dir.path()).generate().unwrap_err();
+//! let d = &err.diagnostics()[0];
+//! assert!(d.file.ends_with("pingSchema/1.0.json"));
+//! assert_eq!(d.pointer.as_deref(), Some("/properties/at/minimum"));
+//! assert_eq!(d.position, Some((4, 59)));
+//! ```
+
+pub mod bundle;
+pub mod check;
+mod config;
+mod error;
+mod generate;
+pub mod load;
+mod locate;
+pub mod registry;
+mod render;
+
+pub use config::{Config, DEFAULT_BASE_URI};
+pub use error::{Diagnostic, Error};
+pub use generate::{module_name, payload_name, Generated};
+pub use locate::position_of;

@@ -1,0 +1,149 @@
+//! The registry as the generator sees it: subjects (schema ids), their versions, and the contract
+//! each file declares in `x-event` or `x-command`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// Every subject found under the registry folder, sorted by id.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// The registry folder.
+    pub root: PathBuf,
+    /// Base of every schemaRef URI, without a trailing slash.
+    pub base_uri: String,
+    /// Subjects sorted by schema id.
+    pub subjects: Vec<Subject>,
+}
+
+impl Registry {
+    /// Every schema file of every subject, in a stable order.
+    pub fn files(&self) -> impl Iterator<Item = &SchemaFile> {
+        self.subjects.iter().flat_map(|s| s.versions.iter())
+    }
+}
+
+/// One schema id (`schemas/<id>/`) and its versions, oldest first.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The schema id, the folder name.
+    pub id: String,
+    /// Versions sorted from oldest to newest.
+    pub versions: Vec<SchemaFile>,
+}
+
+/// One `schemas/<id>/<MAJOR.MINOR>.json` file.
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    /// Path on disk.
+    pub path: PathBuf,
+    /// Path shown in messages, relative to the registry folder's parent.
+    pub display: String,
+    /// The file's text, kept to turn JSON pointers into line numbers.
+    pub source: String,
+    /// The parsed document.
+    pub document: Value,
+    /// Where this schema sits in the registry.
+    pub schema_ref: SchemaRef,
+    /// What the file declares in `x-event` or `x-command`.
+    pub contract: Contract,
+}
+
+/// `MAJOR.MINOR`, the file name of a schema version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    /// Incremented for changes that may break readers.
+    pub major: u32,
+    /// Incremented for changes that old readers and writers tolerate.
+    pub minor: u32,
+}
+
+impl Version {
+    /// Parses `"1.0"`; anything else, leading zeros included, is refused.
+    pub fn parse(s: &str) -> Option<Version> {
+        let (major, minor) = s.split_once('.')?;
+        let num = |p: &str| -> Option<u32> {
+            let ok = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+            if ok { p.parse().ok() } else { None }
+        };
+        Some(Version { major: num(major)?, minor: num(minor)? })
+    }
+
+    /// The module name of this version, `v1_0`.
+    pub fn module(&self) -> String {
+        format!("v{}_{}", self.major, self.minor)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The spec's `schemaRef`: id, version, and the URI under the registry base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRef {
+    /// The schema id (the subject).
+    pub id: String,
+    /// The schema version.
+    pub version: Version,
+    /// `<base>/<id>/<version>`.
+    pub uri: String,
+}
+
+/// What a schema file describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    /// Event or command name, an UpperCamelCase Rust identifier.
+    pub name: String,
+    /// Event (with its type) or command.
+    pub kind: ContractKind,
+    /// The service that emits it (`eventSource`).
+    pub source: Option<String>,
+    /// Default tags of every instance.
+    pub tags: Vec<String>,
+    /// `eventVersion`: defaults to the file's version.
+    pub event_version: String,
+    /// Shown in the generated docs.
+    pub description: Option<String>,
+}
+
+/// Events are published facts; commands ask for something to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractKind {
+    /// Declared with `x-event`.
+    Event(EventType),
+    /// Declared with `x-command`.
+    Command,
+}
+
+/// The spec's `eventType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// Something happened inside one bounded context.
+    Domain,
+    /// Keeps other services in sync.
+    Integration,
+    /// Informs people or external systems.
+    Notification,
+}
+
+impl EventType {
+    /// Every type, as written in `x-event.type`.
+    pub const ALL: [(&'static str, EventType); 3] = [
+        ("domain", EventType::Domain),
+        ("integration", EventType::Integration),
+        ("notification", EventType::Notification),
+    ];
+
+    /// The runtime enum variant's name.
+    pub fn variant(self) -> &'static str {
+        match self {
+            EventType::Domain => "Domain",
+            EventType::Integration => "Integration",
+            EventType::Notification => "Notification",
+        }
+    }
+}

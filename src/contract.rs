@@ -1,0 +1,75 @@
+//! What the generated code implements for each payload: the facts its schema states.
+
+use std::fmt::Debug;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{EventType, StaticSchemaRef, Violation};
+
+/// A payload type generated from one registry schema, with what the schema knows about it.
+pub trait Contract: Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static {
+    /// `eventName` (or `commandName`): `OrderCreatedEvent`.
+    const NAME: &'static str;
+    /// The registry schema the payload follows.
+    const SCHEMA_REF: StaticSchemaRef;
+    /// The tags every new instance starts with.
+    const TAGS: &'static [&'static str];
+    /// The compiled schema of the payload.
+    fn payload_schema() -> &'static PayloadSchema;
+}
+
+/// A contract declared with `x-event`.
+pub trait EventContract: Contract {
+    /// `eventType`.
+    const EVENT_TYPE: EventType;
+    /// `eventSource`: the component that publishes the event.
+    const EVENT_SOURCE: &'static str;
+    /// `eventVersion`: the event's own version, by default the schema version.
+    const EVENT_VERSION: &'static str;
+}
+
+/// A contract declared with `x-command`.
+pub trait CommandContract: Contract {}
+
+/// A payload schema compiled into a validator, once per process.
+pub struct PayloadSchema {
+    validator: jsonschema::Validator,
+}
+
+impl Debug for PayloadSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayloadSchema").finish_non_exhaustive()
+    }
+}
+
+impl PayloadSchema {
+    /// Compiles a bundled schema. The generator compiled the same schema with the same options at
+    /// build time, so failure here means the generated code was edited by hand.
+    #[doc(hidden)]
+    pub fn compile(schema_json: &str) -> Self {
+        let schema: Value = serde_json::from_str(schema_json).expect("generated schema text is JSON");
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the generator compiled this schema at build time");
+        PayloadSchema { validator }
+    }
+
+    /// Every violation of the schema by `payload`, with pointers under `/payload`.
+    pub fn validate(&self, payload: &Value) -> Result<(), Vec<Violation>> {
+        if self.validator.is_valid(payload) {
+            return Ok(());
+        }
+        Err(self
+            .validator
+            .iter_errors(payload)
+            .map(|e| Violation {
+                pointer: format!("/payload{}", e.instance_path()),
+                keyword: e.kind().keyword().to_string(),
+                message: e.to_string(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,303 @@
+//! Decoding incoming JSON: envelope fields one by one (so errors carry a JSON pointer), then the
+//! payload against its schema, then into the typed payload.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::{
+    CausationId, CommandId, Contract, CorrelationId, EventId, EventStatus, EventType, Metadata, SchemaRef,
+    SchemaVersion,
+};
+
+/// Why a message was refused. Every variant that concerns a value names its JSON pointer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes are not JSON.
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// serde_json's description.
+        message: String,
+    },
+    /// A required envelope field is absent.
+    #[error("{pointer}: required field is missing")]
+    Missing {
+        /// Where the field should be.
+        pointer: String,
+    },
+    /// An envelope field has the wrong shape.
+    #[error("{pointer}: {message}")]
+    Invalid {
+        /// The field.
+        pointer: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The envelope has a member the specification does not define; refused rather than dropped.
+    #[error("{pointer}: unknown envelope field")]
+    UnknownField {
+        /// The member.
+        pointer: String,
+    },
+    /// No contract of the registry has this name (and version).
+    #[error("unknown contract `{name}`{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
+    UnknownContract {
+        /// `eventName` or `commandName`.
+        name: String,
+        /// The schema version asked for, if any.
+        version: Option<SchemaVersion>,
+    },
+    /// A field disagrees with what the registry says about this contract.
+    #[error("{pointer}: expected {expected}, found {found}")]
+    Mismatch {
+        /// The field.
+        pointer: String,
+        /// The registry's value.
+        expected: String,
+        /// The message's value.
+        found: String,
+    },
+    /// The payload violates its schema.
+    #[error("the payload violates its schema: {}", violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
+    Payload {
+        /// Every violation found.
+        violations: Vec<Violation>,
+    },
+}
+
+impl DecodeError {
+    /// The JSON pointer of the (first) offending value, when there is one.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            DecodeError::Missing { pointer }
+            | DecodeError::Invalid { pointer, .. }
+            | DecodeError::UnknownField { pointer }
+            | DecodeError::Mismatch { pointer, .. } => Some(pointer),
+            DecodeError::Payload { violations } => violations.first().map(|v| v.pointer.as_str()),
+            DecodeError::UnknownContract { .. } => Some("/eventName"),
+            DecodeError::Syntax { .. } => None,
+        }
+    }
+}
+
+/// One way in which a payload breaks its schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{pointer}: {message} ({keyword})")]
+pub struct Violation {
+    /// Pointer into the message, starting with `/payload`.
+    pub pointer: String,
+    /// The schema keyword that failed (`minimum`, `required`, …).
+    pub keyword: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+    serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax { line: e.line(), column: e.column(), message: e.to_string() })
+}
+
+/// The members of an envelope object, taken out one at a time.
+pub(crate) struct Fields(Map<String, Value>);
+
+impl Fields {
+    pub fn new(value: Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Object(map) => Ok(Fields(map)),
+            other => Err(DecodeError::Invalid { pointer: String::new(), message: format!("expected an object, found {}", kind(&other)) }),
+        }
+    }
+
+    pub fn optional<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, DecodeError> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => T::deserialize(value)
+                .map(Some)
+                .map_err(|e| DecodeError::Invalid { pointer: format!("/{key}"), message: e.to_string() }),
+        }
+    }
+
+    pub fn required<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, DecodeError> {
+        self.optional(key)?.ok_or_else(|| DecodeError::Missing { pointer: format!("/{key}") })
+    }
+
+    pub fn payload(&mut self) -> Result<Value, DecodeError> {
+        self.0.remove("payload").ok_or_else(|| DecodeError::Missing { pointer: "/payload".into() })
+    }
+
+    /// Refuses whatever is left: an unknown member would otherwise be lost on re-encoding.
+    pub fn finish(self) -> Result<(), DecodeError> {
+        match self.0.keys().next() {
+            Some(key) => Err(DecodeError::UnknownField { pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")) }),
+            None => Ok(()),
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// An event envelope parsed and shape-checked, its payload not yet validated. Fields the spec's
+/// earlier forms leave out are `None` here and filled from the registry when typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEvent {
+    pub(crate) name: String,
+    pub(crate) event_id: EventId,
+    pub(crate) correlation_id: CorrelationId,
+    pub(crate) command_id: Option<CommandId>,
+    pub(crate) causation_id: Option<CausationId>,
+    pub(crate) timestamp: DateTime<Utc>,
+    pub(crate) version: Option<SchemaVersion>,
+    pub(crate) schema_ref: Option<SchemaRef>,
+    pub(crate) event_type: Option<EventType>,
+    pub(crate) event_source: Option<String>,
+    pub(crate) event_version: Option<String>,
+    pub(crate) event_status: Option<EventStatus>,
+    pub(crate) tags: Option<Vec<String>>,
+    pub(crate) retry_count: Option<u32>,
+    pub(crate) payload: Value,
+    pub(crate) metadata: Metadata,
+}
+
+impl RawEvent {
+    /// Parses the envelope of an event.
+    ///
+    /// ```
+    /// let raw = events::RawEvent::parse(br#"{"eventName": "X"}"#);
+    /// assert_eq!(raw.unwrap_err().pointer(), Some("/eventId"));
+    /// ```
+    pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_value(parse_json(bytes)?)
+    }
+
+    /// Like [`RawEvent::parse`], from a parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Self, DecodeError> {
+        let mut f = Fields::new(value)?;
+        let raw = RawEvent {
+            name: f.required("eventName")?,
+            event_id: f.required("eventId")?,
+            correlation_id: f.required("correlationId")?,
+            command_id: f.optional("commandId")?,
+            causation_id: f.optional("causationId")?,
+            timestamp: f.required("timestamp")?,
+            version: f.optional("version")?,
+            schema_ref: f.optional("schemaRef")?,
+            event_type: f.optional("eventType")?,
+            event_source: f.optional("eventSource")?,
+            event_version: f.optional("eventVersion")?,
+            event_status: f.optional("eventStatus")?,
+            tags: f.optional("tags")?,
+            retry_count: f.optional("retryCount")?,
+            payload: f.payload()?,
+            metadata: f.required("metadata")?,
+        };
+        f.finish()?;
+        Ok(raw)
+    }
+
+    /// `eventName`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The schema version the message claims: `schemaRef.version`, else `version`.
+    pub fn schema_version(&self) -> Option<SchemaVersion> {
+        self.schema_ref.as_ref().map(|r| r.version).or(self.version)
+    }
+}
+
+/// A command envelope parsed and shape-checked, its payload not yet validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawCommand {
+    pub(crate) name: String,
+    pub(crate) command_id: CommandId,
+    pub(crate) correlation_id: CorrelationId,
+    pub(crate) causation_id: Option<CausationId>,
+    pub(crate) timestamp: DateTime<Utc>,
+    pub(crate) version: Option<SchemaVersion>,
+    pub(crate) schema_ref: Option<SchemaRef>,
+    pub(crate) tags: Option<Vec<String>>,
+    pub(crate) payload: Value,
+    pub(crate) metadata: Metadata,
+}
+
+impl RawCommand {
+    /// Parses the envelope of a command.
+    pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_value(parse_json(bytes)?)
+    }
+
+    /// Like [`RawCommand::parse`], from a parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Self, DecodeError> {
+        let mut f = Fields::new(value)?;
+        let raw = RawCommand {
+            name: f.required("commandName")?,
+            command_id: f.required("commandId")?,
+            correlation_id: f.required("correlationId")?,
+            causation_id: f.optional("causationId")?,
+            timestamp: f.required("timestamp")?,
+            version: f.optional("version")?,
+            schema_ref: f.optional("schemaRef")?,
+            tags: f.optional("tags")?,
+            payload: f.payload()?,
+            metadata: f.required("metadata")?,
+        };
+        f.finish()?;
+        Ok(raw)
+    }
+
+    /// `commandName`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The schema version the message claims: `schemaRef.version`, else `version`.
+    pub fn schema_version(&self) -> Option<SchemaVersion> {
+        self.schema_ref.as_ref().map(|r| r.version).or(self.version)
+    }
+}
+
+/// Checks that name, version and schemaRef agree with contract `P`.
+pub(crate) fn check_identity<P: Contract>(
+    name_field: &str,
+    name: &str,
+    version: Option<SchemaVersion>,
+    schema_ref: Option<&SchemaRef>,
+) -> Result<(), DecodeError> {
+    let expected = P::SCHEMA_REF;
+    mismatch(name_field, P::NAME, name)?;
+    if let Some(v) = version {
+        mismatch("/version", &expected.version.to_string(), &v.to_string())?;
+    }
+    if let Some(r) = schema_ref {
+        mismatch("/schemaRef/id", expected.id, &r.id)?;
+        mismatch("/schemaRef/version", &expected.version.to_string(), &r.version.to_string())?;
+        mismatch("/schemaRef/uri", expected.uri, &r.uri)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn mismatch(pointer: &str, expected: &str, found: &str) -> Result<(), DecodeError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(DecodeError::Mismatch { pointer: pointer.into(), expected: expected.into(), found: found.into() })
+    }
+}
+
+/// Validates the payload against its schema, then reads it into the typed payload.
+pub(crate) fn payload<P: Contract>(value: &Value) -> Result<P, DecodeError> {
+    P::payload_schema().validate(value).map_err(|violations| DecodeError::Payload { violations })?;
+    P::deserialize(value).map_err(|e| DecodeError::Invalid { pointer: "/payload".into(), message: e.to_string() })
+}

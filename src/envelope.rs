@@ -1,0 +1,277 @@
+//! The event envelope: every field of the event specification around a typed payload.
+
+use std::fmt;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::decode::{self, RawEvent};
+use crate::{
+    Causation, CausationId, Cause, CommandId, CorrelationId, DecodeError, EventContract, EventId, EventStatus,
+    EventType, Metadata, SchemaRef, SchemaVersion,
+};
+
+/// An event: payload `P` and every field of the specification.
+///
+/// What the schema knows (`eventName`, `version`, `schemaRef`, `eventType`, `eventVersion`) comes
+/// from `P` and cannot be set wrong; decoding checks that a message agrees with it.
+#[derive(Clone, PartialEq)]
+pub struct Envelope<P: EventContract> {
+    event_id: EventId,
+    correlation_id: CorrelationId,
+    command_id: Option<CommandId>,
+    causation_id: Option<CausationId>,
+    timestamp: DateTime<Utc>,
+    event_source: String,
+    event_status: EventStatus,
+    tags: Vec<String>,
+    retry_count: u32,
+    payload: P,
+    metadata: Metadata,
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    // Microseconds survive every common broker and database; nanoseconds often do not.
+    Utc::now().trunc_subsecs(6)
+}
+
+pub(crate) fn default_tags(tags: &[&str]) -> Vec<String> {
+    tags.iter().map(|t| t.to_string()).collect()
+}
+
+impl<P: EventContract> Envelope<P> {
+    fn build(payload: P, correlation_id: CorrelationId, command_id: Option<CommandId>, causation_id: Option<CausationId>, metadata: Metadata) -> Self {
+        Envelope {
+            event_id: EventId::new(),
+            correlation_id,
+            command_id,
+            causation_id,
+            timestamp: now(),
+            event_source: P::EVENT_SOURCE.to_string(),
+            event_status: EventStatus::Created,
+            tags: default_tags(P::TAGS),
+            retry_count: 0,
+            payload,
+            metadata,
+        }
+    }
+
+    /// An event that starts a business process of its own: fresh event and correlation ids, no
+    /// cause. Everything the schema knows is filled in.
+    pub fn new(payload: P, metadata: Metadata) -> Self {
+        Self::build(payload, CorrelationId::new(), None, None, metadata)
+    }
+
+    /// An event caused by a command or another event: `causationId` is the cause's id, the
+    /// correlation id, the related command id and the metadata are inherited.
+    pub fn caused_by(cause: &impl Cause, payload: P) -> Self {
+        let Causation { causation_id, correlation_id, command_id, metadata } = cause.causation();
+        Self::build(payload, correlation_id, command_id, Some(causation_id), metadata)
+    }
+
+    /// Replaces the metadata (for instance the `sourceSystem` of this service).
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// Adds a tag to those the schema gives.
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Replaces `eventSource` (the schema's source by default).
+    pub fn with_event_source(mut self, source: impl Into<String>) -> Self {
+        self.event_source = source.into();
+        self
+    }
+
+    /// Replaces the timestamp (now, by default).
+    pub fn with_timestamp(mut self, timestamp: DateTime<Utc>) -> Self {
+        self.timestamp = timestamp;
+        self
+    }
+
+    /// Decodes and validates one event of this type.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_raw(&RawEvent::parse(bytes)?)
+    }
+
+    /// Types a parsed envelope: checks it against the registry, validates the payload, and fills
+    /// the fields earlier forms of the spec leave out (`causationId` from `commandId`).
+    pub fn from_raw(raw: &RawEvent) -> Result<Self, DecodeError> {
+        decode::check_identity::<P>("/eventName", &raw.name, raw.version, raw.schema_ref.as_ref())?;
+        if let Some(t) = raw.event_type {
+            decode::mismatch("/eventType", type_name(P::EVENT_TYPE), type_name(t))?;
+        }
+        if let Some(v) = &raw.event_version {
+            decode::mismatch("/eventVersion", P::EVENT_VERSION, v)?;
+        }
+        let payload = decode::payload::<P>(&raw.payload)?;
+        Ok(Envelope {
+            event_id: raw.event_id,
+            correlation_id: raw.correlation_id,
+            command_id: raw.command_id,
+            causation_id: raw.causation_id.or(raw.command_id.map(CausationId::from)),
+            timestamp: raw.timestamp,
+            event_source: raw.event_source.clone().unwrap_or_else(|| P::EVENT_SOURCE.to_string()),
+            event_status: raw.event_status.unwrap_or_default(),
+            tags: raw.tags.clone().unwrap_or_else(|| default_tags(P::TAGS)),
+            retry_count: raw.retry_count.unwrap_or(0),
+            payload,
+            metadata: raw.metadata.clone(),
+        })
+    }
+
+    /// The JSON of the full form, every field present.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an envelope always serializes")
+    }
+
+    /// `eventName`.
+    pub fn event_name(&self) -> &'static str {
+        P::NAME
+    }
+    /// `eventId`.
+    pub fn event_id(&self) -> EventId {
+        self.event_id
+    }
+    /// `correlationId`.
+    pub fn correlation_id(&self) -> CorrelationId {
+        self.correlation_id
+    }
+    /// `commandId`: the command this event relates to, if any.
+    pub fn command_id(&self) -> Option<CommandId> {
+        self.command_id
+    }
+    /// `causationId`: the command or event that directly caused this one, if any.
+    pub fn causation_id(&self) -> Option<CausationId> {
+        self.causation_id
+    }
+    /// `timestamp`, UTC.
+    pub fn timestamp(&self) -> DateTime<Utc> {
+        self.timestamp
+    }
+    /// `version`: the schema version.
+    pub fn version(&self) -> SchemaVersion {
+        P::SCHEMA_REF.version
+    }
+    /// `schemaRef`.
+    pub fn schema_ref(&self) -> SchemaRef {
+        P::SCHEMA_REF.to_schema_ref()
+    }
+    /// `eventType`.
+    pub fn event_type(&self) -> EventType {
+        P::EVENT_TYPE
+    }
+    /// `eventSource`.
+    pub fn event_source(&self) -> &str {
+        &self.event_source
+    }
+    /// `eventVersion`.
+    pub fn event_version(&self) -> &'static str {
+        P::EVENT_VERSION
+    }
+    /// `eventStatus`.
+    pub fn event_status(&self) -> EventStatus {
+        self.event_status
+    }
+    /// `tags`.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+    /// `retryCount`.
+    pub fn retry_count(&self) -> u32 {
+        self.retry_count
+    }
+    /// `payload`.
+    pub fn payload(&self) -> &P {
+        &self.payload
+    }
+    /// `payload`, taken out.
+    pub fn into_payload(self) -> P {
+        self.payload
+    }
+    /// `metadata`.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+}
+
+pub(crate) fn type_name(t: EventType) -> &'static str {
+    match t {
+        EventType::Domain => "domain",
+        EventType::Integration => "integration",
+        EventType::Notification => "notification",
+    }
+}
+
+impl<P: EventContract> Cause for Envelope<P> {
+    fn causation(&self) -> Causation {
+        Causation {
+            causation_id: self.event_id.into(),
+            correlation_id: self.correlation_id,
+            command_id: self.command_id,
+            metadata: self.metadata.clone(),
+        }
+    }
+}
+
+impl<P: EventContract> Serialize for Envelope<P> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Envelope", 16)?;
+        s.serialize_field("eventName", P::NAME)?;
+        s.serialize_field("eventId", &self.event_id)?;
+        s.serialize_field("correlationId", &self.correlation_id)?;
+        if let Some(id) = &self.command_id {
+            s.serialize_field("commandId", id)?;
+        }
+        if let Some(id) = &self.causation_id {
+            s.serialize_field("causationId", id)?;
+        }
+        s.serialize_field("timestamp", &self.timestamp)?;
+        s.serialize_field("version", &P::SCHEMA_REF.version)?;
+        s.serialize_field("schemaRef", &self.schema_ref())?;
+        s.serialize_field("eventType", &P::EVENT_TYPE)?;
+        s.serialize_field("eventSource", &self.event_source)?;
+        s.serialize_field("eventVersion", P::EVENT_VERSION)?;
+        s.serialize_field("eventStatus", &self.event_status)?;
+        s.serialize_field("tags", &self.tags)?;
+        s.serialize_field("retryCount", &self.retry_count)?;
+        s.serialize_field("payload", &self.payload)?;
+        s.serialize_field("metadata", &self.metadata)?;
+        s.end()
+    }
+}
+
+/// Deserializing validates exactly as [`Envelope::from_json`] does.
+impl<'de, P: EventContract> Deserialize<'de> for Envelope<P> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let raw = RawEvent::from_value(value).map_err(serde::de::Error::custom)?;
+        Self::from_raw(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<P: EventContract> fmt::Debug for Envelope<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(P::NAME)
+            .field("event_id", &self.event_id)
+            .field("correlation_id", &self.correlation_id)
+            .field("command_id", &self.command_id)
+            .field("causation_id", &self.causation_id)
+            .field("timestamp", &self.timestamp)
+            .field("schema_ref", &P::SCHEMA_REF)
+            .field("event_type", &P::EVENT_TYPE)
+            .field("event_source", &self.event_source)
+            .field("event_version", &P::EVENT_VERSION)
+            .field("event_status", &self.event_status)
+            .field("tags", &self.tags)
+            .field("retry_count", &self.retry_count)
+            .field("payload", &self.payload)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}

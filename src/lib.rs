@@ -1,0 +1,72 @@
+//! Typed event contracts, generated at build time from the JSON Schemas in `schemas/`.
+//!
+//! Each schema file `schemas/<schemaId>/<MAJOR.MINOR>.json` becomes a module
+//! `events::<schema_id>::v<MAJOR>_<MINOR>` holding the payload type, named `<Name>Payload`, and
+//! an alias `<Name>` for its envelope ([`Envelope`] for events, [`Command`] for commands). The
+//! newest version's types are also re-exported at `events::<schema_id>::`.
+//!
+//! # From `cargo new` to a published event
+//!
+//! Depend on this crate (`events = { path = "…" }`), then build messages: the caller gives the
+//! payload and the context, the schema fills in the rest.
+//!
+//! ```
+//! use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
+//! use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+//! use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
+//! use events::{AnyEvent, Metadata};
+//!
+//! let item: events::order_created_schema::v1_0::OrderItem = serde_json::from_value(
+//!     serde_json::json!({ "itemId": "ITEM001", "quantity": 2, "price": 100.0 }),
+//! ).unwrap();
+//!
+//! // A user asks for an order: a new business process, with a fresh correlation id.
+//! let create = CreateOrderCommand::new(
+//!     CreateOrderCommandPayload { customer_id: "CUST67890".try_into().unwrap(), items: vec![item.clone().into()] },
+//!     Metadata::new("user123", "OrderManagementSystem"),
+//! );
+//!
+//! // The order service handles it: the event's causationId is the command's id.
+//! let created = OrderCreatedEvent::caused_by(&create, OrderCreatedEventPayload {
+//!     order_id: "ORD12345".try_into().unwrap(),
+//!     customer_id: "CUST67890".try_into().unwrap(),
+//!     items: vec![item],
+//!     total_amount: 200.0,
+//! });
+//! assert_eq!(created.causation_id(), Some(create.command_id().into()));
+//! assert_eq!(created.correlation_id(), create.correlation_id());
+//! assert_eq!(created.schema_ref().uri, "https://schema-registry.example.com/schemas/orderCreatedSchema/1.0");
+//!
+//! // ... which causes a confirmation: its causationId is the event's id.
+//! let confirm = SendOrderConfirmationCommand::caused_by(&created, SendOrderConfirmationCommandPayload {
+//!     order_id: "ORD12345".try_into().unwrap(),
+//!     customer_id: "CUST67890".try_into().unwrap(),
+//! });
+//! assert_eq!(confirm.causation_id(), Some(created.event_id().into()));
+//!
+//! // A consumer decodes whatever arrives, validated against the schema.
+//! let wire = created.to_json();
+//! match AnyEvent::from_json(wire.as_bytes()).unwrap() {
+//!     AnyEvent::OrderCreatedEvent(e) => assert_eq!(e.payload().items.len(), 1),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! ```
+
+mod causation;
+mod command;
+mod contract;
+mod decode;
+mod envelope;
+mod fields;
+mod ids;
+
+pub use causation::{Causation, Cause};
+pub use command::Command;
+pub use contract::{CommandContract, Contract, EventContract, PayloadSchema};
+pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
+pub use envelope::Envelope;
+pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
+pub use ids::{CausationId, CommandId, CorrelationId, EventId};
+
+// The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`.
+include!(concat!(env!("OUT_DIR"), "/events.rs"));
