@@ -16,15 +16,19 @@
 //! use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 //! use events::{AnyEvent, Metadata};
 //!
-//! let item: events::order_created_schema::v1_0::OrderItem = serde_json::from_value(
-//!     serde_json::json!({ "itemId": "ITEM001", "quantity": 2, "price": 100.0 }),
-//! ).unwrap();
+//! // Payload types are plain structs; constrained strings are newtypes checked on construction.
+//! let item = events::order_created_schema::v1_0::OrderItem {
+//!     item_id: "ITEM001".try_into().unwrap(),
+//!     quantity: std::num::NonZeroU64::new(2).unwrap(),
+//!     price: 100.0,
+//! };
+//! let order: CreateOrderCommandPayload = serde_json::from_value(serde_json::json!({
+//!     "customerId": "CUST67890",
+//!     "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100.0 }],
+//! })).unwrap();
 //!
 //! // A user asks for an order: a new business process, with a fresh correlation id.
-//! let create = CreateOrderCommand::new(
-//!     CreateOrderCommandPayload { customer_id: "CUST67890".try_into().unwrap(), items: vec![item.clone().into()] },
-//!     Metadata::new("user123", "OrderManagementSystem"),
-//! );
+//! let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"));
 //!
 //! // The order service handles it: the event's causationId is the command's id.
 //! let created = OrderCreatedEvent::caused_by(&create, OrderCreatedEventPayload {

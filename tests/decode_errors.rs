@@ -1,0 +1,223 @@
+//! Bad events are refused with an error naming the JSON pointer: one test per kind of constraint.
+
+mod common;
+
+use common::order_created;
+use events::{AnyEvent, DecodeError};
+use serde_json::{json, Value};
+
+fn decode(v: &Value) -> Result<AnyEvent, DecodeError> {
+    AnyEvent::from_json(v.to_string().as_bytes())
+}
+
+/// Asserts a payload violation at `pointer` from schema keyword `keyword`.
+fn assert_violation(v: &Value, pointer: &str, keyword: &str) {
+    match decode(v) {
+        Err(DecodeError::Payload { violations }) => assert!(
+            violations.iter().any(|x| x.pointer == pointer && x.keyword == keyword),
+            "expected {keyword} at {pointer}, got {violations:?}"
+        ),
+        other => panic!("expected a payload violation, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_example_itself_is_accepted() {
+    assert!(decode(&order_created()).is_ok());
+}
+
+#[test]
+fn missing_required_property() {
+    let mut v = order_created();
+    v["payload"].as_object_mut().unwrap().remove("orderId");
+    assert_violation(&v, "/payload", "required");
+}
+
+#[test]
+fn integer_below_minimum() {
+    let mut v = order_created();
+    v["payload"]["items"][1]["quantity"] = json!(0);
+    assert_violation(&v, "/payload/items/1/quantity", "minimum");
+}
+
+#[test]
+fn fraction_where_an_integer_is_required() {
+    let mut v = order_created();
+    v["payload"]["items"][0]["quantity"] = json!(1.5);
+    assert_violation(&v, "/payload/items/0/quantity", "type");
+}
+
+#[test]
+fn negative_number_below_minimum() {
+    let mut v = order_created();
+    v["payload"]["totalAmount"] = json!(-0.01);
+    assert_violation(&v, "/payload/totalAmount", "minimum");
+}
+
+#[test]
+fn empty_array_below_min_items() {
+    let mut v = order_created();
+    v["payload"]["items"] = json!([]);
+    assert_violation(&v, "/payload/items", "minItems");
+}
+
+#[test]
+fn unknown_property_in_a_closed_object() {
+    let mut v = order_created();
+    v["payload"]["items"][0]["discount"] = json!(5);
+    assert_violation(&v, "/payload/items/0", "additionalProperties");
+}
+
+#[test]
+fn empty_string_below_min_length() {
+    let mut v = order_created();
+    v["payload"]["customerId"] = json!("");
+    assert_violation(&v, "/payload/customerId", "minLength");
+}
+
+#[test]
+fn wrong_type() {
+    let mut v = order_created();
+    v["payload"]["orderId"] = json!(12345);
+    assert_violation(&v, "/payload/orderId", "type");
+}
+
+#[test]
+fn constraint_in_a_shared_definition() {
+    let (_, mut v) = common::spec_examples().into_iter().find(|(n, _)| n.starts_with("10-")).unwrap();
+    v["payload"]["shippingAddress"].as_object_mut().unwrap().remove("city");
+    assert_violation(&v, "/payload/shippingAddress", "required");
+}
+
+#[test]
+fn every_violation_is_reported() {
+    let mut v = order_created();
+    v["payload"]["items"][0]["quantity"] = json!(0);
+    v["payload"]["totalAmount"] = json!(-1);
+    let Err(DecodeError::Payload { violations }) = decode(&v) else { panic!("expected violations") };
+    assert_eq!(violations.len(), 2, "{violations:?}");
+}
+
+#[test]
+fn unknown_event_name() {
+    let mut v = order_created();
+    v["eventName"] = json!("OrderDeletedEvent");
+    v.as_object_mut().unwrap().remove("schemaRef");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::UnknownContract { name, .. } if name == "OrderDeletedEvent"), "{err}");
+}
+
+#[test]
+fn unknown_schema_version() {
+    let mut v = order_created();
+    v["schemaRef"]["version"] = json!("9.9");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(err, DecodeError::UnknownContract { version: Some(_), .. }), "{err}");
+}
+
+#[test]
+fn schema_ref_of_another_schema() {
+    let mut v = order_created();
+    v["schemaRef"]["id"] = json!("orderShippedSchema");
+    let err = decode(&v).unwrap_err();
+    assert_eq!(err.pointer(), Some("/schemaRef/id"), "{err}");
+    assert!(err.to_string().contains("orderCreatedSchema"), "{err}");
+}
+
+#[test]
+fn schema_ref_uri_of_another_registry() {
+    let mut v = order_created();
+    v["schemaRef"]["uri"] = json!("https://elsewhere.example/orderCreatedSchema/1.0");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/schemaRef/uri"));
+}
+
+#[test]
+fn version_disagreeing_with_schema_ref() {
+    let mut v = order_created();
+    v["version"] = json!("2.0");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/version"));
+}
+
+#[test]
+fn event_type_disagreeing_with_the_registry() {
+    let mut v = order_created();
+    v["eventType"] = json!("integration");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/eventType"));
+}
+
+#[test]
+fn unknown_event_type_value() {
+    let mut v = order_created();
+    v["eventType"] = json!("system");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::Invalid { pointer, .. } if pointer == "/eventType"), "{err}");
+}
+
+#[test]
+fn unknown_event_status_value() {
+    let mut v = order_created();
+    v["eventStatus"] = json!("archived");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/eventStatus"));
+}
+
+#[test]
+fn malformed_uuid() {
+    let mut v = order_created();
+    v["eventId"] = json!("a1b2c3d4-e5f6-7g8h-9i0j-1k2l3m4n5o6p");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::Invalid { pointer, .. } if pointer == "/eventId"), "{err}");
+}
+
+#[test]
+fn malformed_timestamp() {
+    let mut v = order_created();
+    v["timestamp"] = json!("yesterday");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/timestamp"));
+}
+
+#[test]
+fn negative_retry_count() {
+    let mut v = order_created();
+    v["retryCount"] = json!(-1);
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/retryCount"));
+}
+
+#[test]
+fn missing_envelope_field() {
+    let mut v = order_created();
+    v.as_object_mut().unwrap().remove("correlationId");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::Missing { pointer } if pointer == "/correlationId"), "{err}");
+}
+
+#[test]
+fn missing_metadata_entry() {
+    let mut v = order_created();
+    v["metadata"].as_object_mut().unwrap().remove("initiatedBy");
+    assert_eq!(decode(&v).unwrap_err().pointer(), Some("/metadata"));
+}
+
+#[test]
+fn unknown_envelope_field_is_refused_not_dropped() {
+    let mut v = order_created();
+    v["priority"] = json!("high");
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::UnknownField { pointer } if pointer == "/priority"), "{err}");
+}
+
+#[test]
+fn not_json() {
+    let err = AnyEvent::from_json(b"{\"eventName\": ").unwrap_err();
+    assert!(matches!(err, DecodeError::Syntax { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn not_an_object() {
+    assert!(matches!(AnyEvent::from_json(b"[1]").unwrap_err(), DecodeError::Invalid { .. }));
+}
+
+#[test]
+fn errors_are_std_errors() {
+    let err: Box<dyn std::error::Error> = Box::new(AnyEvent::from_json(b"{}").unwrap_err());
+    assert_eq!(err.to_string(), "/eventName: required field is missing");
+}
