@@ -32,12 +32,33 @@ pub struct Document {
 #[derive(Debug, Default)]
 pub struct Documents {
     docs: BTreeMap<PathBuf, Document>,
+    /// Shared files already checked against the meta-schema, and whether they passed.
+    checked: BTreeMap<PathBuf, bool>,
 }
 
 impl Documents {
     /// Every document read so far, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&PathBuf, &Document)> {
         self.docs.iter()
+    }
+
+    /// Checks each shared file once against its meta-schema; false when one of `paths` is invalid.
+    pub fn check_shared(&mut self, paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> bool {
+        let mut ok = true;
+        for path in paths {
+            let passed = match self.checked.get(path) {
+                Some(passed) => *passed,
+                None => {
+                    let found = self.docs.get(path).map(crate::check::meta_schema).unwrap_or_default();
+                    let passed = found.is_empty();
+                    problems.extend(found);
+                    self.checked.insert(path.clone(), passed);
+                    passed
+                }
+            };
+            ok &= passed;
+        }
+        ok
     }
 
     fn load(&mut self, root: &Path, path: &Path) -> Result<&Document, Diagnostic> {
@@ -50,13 +71,22 @@ impl Documents {
     }
 }
 
-/// Bundles `file`: the result holds no reference outside itself and no extension keys.
+/// A schema with everything it refers to inside it.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The self-contained schema: references only to `#/definitions/<name>`, no extension keys.
+    pub schema: Value,
+    /// The other files it took definitions from.
+    pub uses: Vec<PathBuf>,
+}
+
+/// Bundles `file`.
 pub fn bundle(
     file: &SchemaFile,
     registry_root: &Path,
     base_uri: &str,
     docs: &mut Documents,
-) -> Result<Value, Vec<Diagnostic>> {
+) -> Result<Bundle, Vec<Diagnostic>> {
     let main = normalize(&file.path);
     docs.docs.entry(main.clone()).or_insert_with(|| Document {
         display: file.display.clone(),
@@ -73,7 +103,7 @@ pub fn bundle(
         problems: Vec::new(),
     };
     let mut root = file.document.clone();
-    let Some(map) = root.as_object_mut() else { return Ok(root) };
+    let Some(map) = root.as_object_mut() else { return Ok(Bundle { schema: root, uses: Vec::new() }) };
     map.remove("x-event");
     map.remove("x-command");
     // The root's own definitions keep their names, so that generated types are named as written.
@@ -103,7 +133,10 @@ pub fn bundle(
         let defs: Map<String, Value> = std::mem::take(&mut b.defs).into_iter().collect();
         root.as_object_mut().expect("checked above").insert("definitions".into(), Value::Object(defs));
     }
-    Ok(root)
+    let mut uses: Vec<PathBuf> = b.names.keys().map(|(p, _)| p.clone()).filter(|p| *p != main).collect();
+    uses.sort();
+    uses.dedup();
+    Ok(Bundle { schema: root, uses })
 }
 
 struct Bundler<'a> {

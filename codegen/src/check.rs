@@ -77,10 +77,14 @@ pub fn cycles(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
     for start in edges.keys() {
         let mut path = Vec::new();
         if let Some(cycle) = visit(start, &edges, &mut state, &mut path) {
+            // Everything on this walk is accounted for: report each cycle once.
+            for node in path {
+                state.insert(node, 2);
+            }
             problems.push(Diagnostic::at(
                 file.display.clone(),
-                None,
-                format!("/definitions/{}", escape(&cycle[0])),
+                Some(&file.source),
+                definition_pointer(file, &cycle[0]),
                 format!(
                     "unsupported: the definitions {} refer to each other without an object property or array item in between, so they describe a value that contains itself",
                     cycle.join(" → ")
@@ -188,12 +192,22 @@ pub fn reserved_names(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
         .map(|k| {
             Diagnostic::at(
                 file.display.clone(),
-                None,
-                format!("/definitions/{}", escape(k)),
+                Some(&file.source),
+                definition_pointer(file, k),
                 format!("the definition `{k}` clashes with the generated type of the same name; rename it"),
             )
         })
         .collect()
+}
+
+/// Where definition `name` of the bundle is written in the file: under `$defs` or `definitions`,
+/// or, for one taken from a shared file, at the document root.
+fn definition_pointer(file: &SchemaFile, name: &str) -> String {
+    ["$defs", "definitions"]
+        .iter()
+        .map(|k| format!("/{k}/{}", escape(name)))
+        .find(|p| file.document.pointer(p).is_some())
+        .unwrap_or_default()
 }
 
 fn name_pointer(file: &SchemaFile) -> &'static str {

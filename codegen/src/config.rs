@@ -103,8 +103,8 @@ impl Config {
     /// Runs the pipeline and returns the generated code, writing nothing.
     pub fn generate(&self) -> Result<Generated, Error> {
         let root = crate::bundle::normalize(&std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()));
-        let registry = load::load(&root, &self.base_uri)?;
-        let mut problems = Problems::default();
+        let (registry, loading) = load::load(&root, &self.base_uri)?;
+        let mut problems = Problems(loading);
         let mut docs = Documents::default();
         let mut modules = Vec::new();
         for file in registry.files() {
@@ -124,6 +124,11 @@ impl Config {
                     continue;
                 }
             };
+            // A broken shared file is reported once, on itself, not again on each user.
+            if !docs.check_shared(&bundled.uses, &mut problems.0) {
+                continue;
+            }
+            let bundled = bundled.schema;
             let found: Vec<Diagnostic> = [check::cycles(file, &bundled), check::reserved_names(file, &bundled), check::validator(file, &bundled)]
                 .into_iter()
                 .flatten()
@@ -135,12 +140,6 @@ impl Config {
             match generate::schema_module(file, &bundled) {
                 Ok(tokens) => modules.push(tokens),
                 Err(d) => problems.push(d),
-            }
-        }
-        // Shared files are checked once each, however many schemas use them.
-        for (path, doc) in docs.iter() {
-            if !registry.files().any(|f| &f.path == path) {
-                problems.0.extend(check::meta_schema(doc));
             }
         }
         problems.0.extend(check::names(&registry));

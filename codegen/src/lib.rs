@@ -36,7 +36,7 @@
 //! let d = &err.diagnostics()[0];
 //! assert!(d.file.ends_with("pingSchema/1.0.json"));
 //! assert_eq!(d.pointer.as_deref(), Some("/properties/at/minimum"));
-//! assert_eq!(d.position, Some((4, 59)));
+//! assert_eq!(d.position, Some((4, 57)));
 //! ```
 
 pub mod bundle;

@@ -34,8 +34,9 @@ pub fn read_json(path: &Path, display: &str) -> Result<(String, Value), Diagnost
     }
 }
 
-/// Loads every subject of the registry at `root`.
-pub fn load(root: &Path, base_uri: &str) -> Result<Registry, Error> {
+/// Loads every subject of the registry at `root`: what loaded, and the problems of what did not,
+/// so that later checks still run on the good files and one build reports everything.
+pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), Error> {
     let base_uri = base_uri.trim_end_matches('/').to_string();
     let root_display = display_path(root, root);
     let entries = sorted_entries(root).map_err(|e| {
@@ -71,7 +72,7 @@ pub fn load(root: &Path, base_uri: &str) -> Result<Registry, Error> {
             Err(mut more) => problems.0.append(&mut more),
         }
     }
-    problems.into_result(Registry { root: root.to_path_buf(), base_uri, subjects })
+    Ok((Registry { root: root.to_path_buf(), base_uri, subjects }, problems.0))
 }
 
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -154,8 +154,8 @@ mod tests {
     fn finds_nested_members_and_elements() {
         assert_eq!(position_of(DOC, ""), Some((1, 1)));
         assert_eq!(position_of(DOC, "/a"), Some((2, 8)));
-        assert_eq!(position_of(DOC, "/a/b~0c~1d/1/x"), Some((2, 29)));
-        assert_eq!(position_of(DOC, "/a/b~0c~1d/2"), Some((2, 35)));
+        assert_eq!(position_of(DOC, "/a/b~0c~1d/1/x"), Some((2, 28)));
+        assert_eq!(position_of(DOC, "/a/b~0c~1d/2"), Some((2, 34)));
         assert_eq!(position_of(DOC, "/e"), Some((3, 8)));
     }
 

@@ -1,0 +1,140 @@
+//! The whole loop on a copy of this workspace: a schema dropped into `schemas/` is usable after
+//! `cargo build`, a bad one fails the build naming the file, and the build script reruns only
+//! when the registry changes. These tests run cargo itself, offline, in a shared target folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PAYMENT_SCHEMA: &str = r#"{
+  "x-event": { "name": "PaymentReceivedEvent", "type": "integration", "source": "PaymentService", "tags": ["payment"] },
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["orderId", "amount"],
+  "properties": {
+    "orderId": { "type": "string" },
+    "amount": { "type": "number", "exclusiveMinimum": 0 }
+  }
+}"#;
+
+const USE_PAYMENT: &str = r#"
+use events::payment_received_schema::{PaymentReceivedEvent, PaymentReceivedEventPayload};
+fn main() {
+    let e = PaymentReceivedEvent::new(
+        PaymentReceivedEventPayload { order_id: "ORD1".into(), amount: 12.5 },
+        events::Metadata::new("user123", "PaymentSystem"),
+    );
+    let back = events::AnyEvent::from_json(e.to_json().as_bytes()).unwrap();
+    println!("{} {} {}", back.event_name(), back.schema_ref().uri, e.event_source());
+    let mut bad: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+    bad["payload"]["amount"] = serde_json::json!(0);
+    println!("{}", events::AnyEvent::from_json(bad.to_string().as_bytes()).unwrap_err());
+}
+"#;
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of what building the `events` crate needs.
+fn copy_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
+        std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
+    }
+    for sub in ["src", "schemas", "benches", "codegen/src"] {
+        copy_dir(&workspace().join(sub), &dir.path().join(sub));
+    }
+    std::fs::copy(workspace().join("codegen/Cargo.toml"), dir.path().join("codegen/Cargo.toml")).unwrap();
+    dir
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let target: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry-copy");
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .arg("--offline")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("CARGO_MAKEFLAGS")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Whether this copy's `events` build script ran during the build that printed `stderr` (`-v`).
+fn build_script_ran(stderr: &str) -> bool {
+    stderr.lines().any(|l| l.trim_start().starts_with("Running") && l.contains("/build/events-") && l.contains("build-script-build"))
+}
+
+#[test]
+fn a_schema_added_to_a_copy_is_usable_after_a_build() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    std::fs::create_dir_all(dir.join("schemas/paymentReceivedSchema")).unwrap();
+    std::fs::write(dir.join("schemas/paymentReceivedSchema/1.0.json"), PAYMENT_SCHEMA).unwrap();
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
+    std::fs::write(dir.join("examples/use_payment.rs"), USE_PAYMENT).unwrap();
+    let out = cargo(dir, &["run", "-q", "--example", "use_payment"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PaymentReceivedEvent https://schema-registry.example.com/schemas/paymentReceivedSchema/1.0 PaymentService"), "{stdout}");
+    assert!(stdout.contains("/payload/amount"), "{stdout}");
+}
+
+#[test]
+fn a_bad_schema_fails_the_build_naming_the_file() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    std::fs::create_dir_all(dir.join("schemas/brokenSchema")).unwrap();
+    std::fs::write(dir.join("schemas/brokenSchema/1.0.json"), "{\n  \"x-event\": { \"name\": \"BrokenEvent\", \"type\": \"domain\", \"source\": \"S\" },\n  \"type\": \"object\",\n  \"properties\": { \"n\": { \"type\": \"integer\", \"maximum\": \"ten\" } }\n}\n").unwrap();
+    let out = cargo(dir, &["build", "--lib"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("schemas/brokenSchema/1.0.json:4:"), "{stderr}");
+    assert!(stderr.contains("/properties/n/maximum"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn the_build_script_reruns_only_when_the_registry_changes() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let first = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+
+    let unchanged = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(!build_script_ran(&text(&unchanged.stderr)), "reran with nothing changed:\n{}", text(&unchanged.stderr));
+
+    let schema = dir.join("schemas/orderCreatedSchema/1.0.json");
+    let edited = std::fs::read_to_string(&schema).unwrap().replace("\"minItems\": 1", "\"minItems\": 2");
+    std::fs::write(&schema, edited).unwrap();
+    let changed = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(changed.status.success());
+    assert!(build_script_ran(&text(&changed.stderr)), "a changed schema did not rerun the build script");
+
+    std::fs::create_dir_all(dir.join("schemas/paymentReceivedSchema")).unwrap();
+    std::fs::write(dir.join("schemas/paymentReceivedSchema/1.0.json"), PAYMENT_SCHEMA).unwrap();
+    let added = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(build_script_ran(&text(&added.stderr)), "an added schema did not rerun the build script");
+
+    std::fs::remove_dir_all(dir.join("schemas/paymentReceivedSchema")).unwrap();
+    let removed = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(removed.status.success());
+    assert!(build_script_ran(&text(&removed.stderr)), "a removed schema did not rerun the build script");
+}
