@@ -74,3 +74,8 @@ pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`.
 include!(concat!(env!("OUT_DIR"), "/events.rs"));
+
+/// The README's code samples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -113,12 +113,12 @@ impl Config {
                 source: file.source.clone(),
                 value: file.document.clone(),
             });
-            if !meta.is_empty() {
-                problems.0.extend(meta);
-                continue;
-            }
+            let meta_ok = meta.is_empty();
+            problems.0.extend(meta);
+            // References are checked even when keywords are wrong, so one build shows both.
             let bundled = match bundle(file, &root, &self.base_uri, &mut docs) {
-                Ok(b) => b,
+                Ok(b) if meta_ok => b,
+                Ok(_) => continue,
                 Err(ds) => {
                     problems.0.extend(ds);
                     continue;
