@@ -96,9 +96,14 @@ fn main() {
     let synthetic_time = measure(3, 1, || {
         generate(synthetic.path());
     });
-    let shipped_files = std::fs::read_dir(&shipped).unwrap().filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('_')).count();
+    let shipped_files = std::fs::read_dir(&shipped)
+        .unwrap()
+        .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('_'))
+        .count();
 
-    let message = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec/05-OrderCreatedEvent.json")).unwrap();
+    let message =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec/05-OrderCreatedEvent.json"))
+            .unwrap();
     let schema: serde_json::Value = serde_json::from_str(events::order_created_schema::v1_0::SCHEMA_JSON).unwrap();
     let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
     let (rounds, iters) = (15, 2_000);
@@ -116,12 +121,21 @@ fn main() {
 
     println!("code generation (generate + render, median)");
     println!("  shipped registry ({shipped_files} schemas)   {:>10.2?}", shipped_time);
-    println!("  synthetic registry ({N} schemas) {:>10.2?}   {:.2?} per schema", synthetic_time, synthetic_time / N as u32);
+    println!(
+        "  synthetic registry ({N} schemas) {:>10.2?}   {:.2?} per schema",
+        synthetic_time,
+        synthetic_time / N as u32
+    );
     println!();
     println!("decoding the spec's OrderCreatedEvent ({} bytes), median per message", message.len());
     let rate = |d: Duration| 1.0 / d.as_secs_f64();
     let row = |name: &str, d: Duration| {
-        println!("  {name:<48} {:>9.2?}  {:>9.0} msg/s  {:>5.2}x plain", d, rate(d), d.as_secs_f64() / plain.as_secs_f64())
+        println!(
+            "  {name:<48} {:>9.2?}  {:>9.0} msg/s  {:>5.2}x plain",
+            d,
+            rate(d),
+            d.as_secs_f64() / plain.as_secs_f64()
+        )
     };
     row("plain serde decode, no validation", plain);
     row("AnyEvent::from_json (decode + validate)", ours);

@@ -14,7 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         { "itemId": "ITEM001", "quantity": 2, "price": 100 },
         { "itemId": "ITEM002", "quantity": 1, "price": 50 }
     ]);
-    let order: CreateOrderCommandPayload = serde_json::from_value(json!({ "customerId": "CUST67890", "items": items }))?;
+    let order: CreateOrderCommandPayload =
+        serde_json::from_value(json!({ "customerId": "CUST67890", "items": items }))?;
     let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"));
     show("1. a user sends", &create)?;
 
@@ -35,7 +36,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A consumer decodes what arrives, validated against the registry.
     let event = AnyEvent::from_json(created.to_json().as_bytes())?;
     let command = AnyCommand::from_json(confirm.to_json().as_bytes())?;
-    println!("decoded: {} {} and {} {}", event.event_name(), event.event_id(), command.command_name(), command.command_id());
+    println!(
+        "decoded: {} {} and {} {}",
+        event.event_name(),
+        event.event_id(),
+        command.command_name(),
+        command.command_id()
+    );
 
     // And refuses what breaks the schema, naming the place.
     let mut bad: serde_json::Value = serde_json::from_str(&created.to_json())?;

@@ -9,7 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::decode::{self, RawCommand};
 use crate::envelope::default_tags;
-use crate::{Causation, CausationId, Cause, CommandContract, CommandId, CorrelationId, DecodeError, Metadata, SchemaRef, SchemaVersion};
+use crate::{
+    Causation, CausationId, Cause, CommandContract, CommandId, CorrelationId, DecodeError, Metadata, SchemaRef,
+    SchemaVersion,
+};
 
 /// A command: payload `P` with its id, correlation and cause.
 #[derive(Clone, PartialEq)]

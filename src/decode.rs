@@ -97,7 +97,11 @@ pub struct Violation {
 }
 
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
-    serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax { line: e.line(), column: e.column(), message: e.to_string() })
+    serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
 }
 
 /// The members of an envelope object, taken out one at a time.
@@ -107,7 +111,10 @@ impl Fields {
     pub fn new(value: Value) -> Result<Self, DecodeError> {
         match value {
             Value::Object(map) => Ok(Fields(map)),
-            other => Err(DecodeError::Invalid { pointer: String::new(), message: format!("expected an object, found {}", kind(&other)) }),
+            other => Err(DecodeError::Invalid {
+                pointer: String::new(),
+                message: format!("expected an object, found {}", kind(&other)),
+            }),
         }
     }
 
@@ -131,7 +138,9 @@ impl Fields {
     /// Refuses whatever is left: an unknown member would otherwise be lost on re-encoding.
     pub fn finish(self) -> Result<(), DecodeError> {
         match self.0.keys().next() {
-            Some(key) => Err(DecodeError::UnknownField { pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")) }),
+            Some(key) => {
+                Err(DecodeError::UnknownField { pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")) })
+            }
             None => Ok(()),
         }
     }

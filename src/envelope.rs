@@ -41,7 +41,13 @@ pub(crate) fn default_tags(tags: &[&str]) -> Vec<String> {
 }
 
 impl<P: EventContract> Envelope<P> {
-    fn build(payload: P, correlation_id: CorrelationId, command_id: Option<CommandId>, causation_id: Option<CausationId>, metadata: Metadata) -> Self {
+    fn build(
+        payload: P,
+        correlation_id: CorrelationId,
+        command_id: Option<CommandId>,
+        causation_id: Option<CausationId>,
+        metadata: Metadata,
+    ) -> Self {
         Envelope {
             event_id: EventId::new(),
             correlation_id,

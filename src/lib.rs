@@ -56,6 +56,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 mod causation;
 mod command;
 mod contract;
@@ -72,8 +74,13 @@ pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 
-// The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`.
-include!(concat!(env!("OUT_DIR"), "/events.rs"));
+// The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
+// types but not every field, hence the allowance.
+#[allow(missing_docs)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/events.rs"));
+}
+pub use generated::*;
 
 /// The README's code samples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -67,7 +67,10 @@ fn a_command_from_an_event_points_at_the_event() {
     let event = OrderCreatedEvent::caused_by(&command, order_created_payload());
     let confirm = SendOrderConfirmationCommand::caused_by(
         &event,
-        SendOrderConfirmationCommandPayload { order_id: "ORD12345".try_into().unwrap(), customer_id: "CUST67890".try_into().unwrap() },
+        SendOrderConfirmationCommandPayload {
+            order_id: "ORD12345".try_into().unwrap(),
+            customer_id: "CUST67890".try_into().unwrap(),
+        },
     );
     assert_eq!(confirm.causation_id(), Some(CausationId::from(event.event_id())));
     assert_eq!(confirm.correlation_id(), command.correlation_id());
@@ -94,7 +97,10 @@ fn a_decoded_event_can_cause_the_next_message() {
     assert_eq!(received.causation(), created.causation());
     let next = SendOrderConfirmationCommand::caused_by(
         &received,
-        SendOrderConfirmationCommandPayload { order_id: "ORD12345".try_into().unwrap(), customer_id: "CUST67890".try_into().unwrap() },
+        SendOrderConfirmationCommandPayload {
+            order_id: "ORD12345".try_into().unwrap(),
+            customer_id: "CUST67890".try_into().unwrap(),
+        },
     );
     assert_eq!(next.causation_id(), Some(created.event_id().into()));
 }

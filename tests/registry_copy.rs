@@ -79,7 +79,9 @@ fn text(bytes: &[u8]) -> String {
 
 /// Whether this copy's `events` build script ran during the build that printed `stderr` (`-v`).
 fn build_script_ran(stderr: &str) -> bool {
-    stderr.lines().any(|l| l.trim_start().starts_with("Running") && l.contains("/build/events-") && l.contains("build-script-build"))
+    stderr.lines().any(|l| {
+        l.trim_start().starts_with("Running") && l.contains("/build/events-") && l.contains("build-script-build")
+    })
 }
 
 #[test]
@@ -93,7 +95,12 @@ fn a_schema_added_to_a_copy_is_usable_after_a_build() {
     let out = cargo(dir, &["run", "-q", "--example", "use_payment"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("PaymentReceivedEvent https://schema-registry.example.com/schemas/paymentReceivedSchema/1.0 PaymentService"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "PaymentReceivedEvent https://schema-registry.example.com/schemas/paymentReceivedSchema/1.0 PaymentService"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("/payload/amount"), "{stdout}");
 }
 
@@ -137,4 +144,26 @@ fn the_build_script_reruns_only_when_the_registry_changes() {
     let removed = cargo(dir, &["build", "--lib", "-v"]);
     assert!(removed.status.success());
     assert!(build_script_ran(&text(&removed.stderr)), "a removed schema did not rerun the build script");
+}
+
+#[test]
+fn a_schema_that_crashes_typify_fails_the_build_with_a_message() {
+    // typify recurses forever on this shape and overflows its stack; the build script runs it in a
+    // child process, so the build reports the file instead of dying.
+    let copy = copy_workspace();
+    let dir = copy.path();
+    std::fs::create_dir_all(dir.join("schemas/treeSchema")).unwrap();
+    std::fs::write(
+        dir.join("schemas/treeSchema/1.0.json"),
+        r##"{ "x-event": { "name": "TreeEvent", "type": "domain", "source": "S" },
+  "type": "object", "properties": { "a": { "$ref": "#/$defs/A" } },
+  "$defs": { "A": { "type": "object", "properties": { "b": { "allOf": [{ "$ref": "#/$defs/A" }, { "required": ["x"] }] } } } } }"##,
+    )
+    .unwrap();
+    let out = cargo(dir, &["build", "--lib"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("schemas/treeSchema/1.0.json"), "{stderr}");
+    assert!(stderr.contains("typify crashed"), "{stderr}");
+    assert!(stderr.contains("1 problem"), "{stderr}");
 }

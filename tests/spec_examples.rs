@@ -8,8 +8,22 @@ use events::AnyEvent;
 use serde_json::Value;
 
 const FULL_FORM: [&str; 16] = [
-    "eventName", "eventId", "correlationId", "commandId", "causationId", "timestamp", "version", "schemaRef",
-    "eventType", "eventSource", "eventVersion", "eventStatus", "tags", "retryCount", "payload", "metadata",
+    "eventName",
+    "eventId",
+    "correlationId",
+    "commandId",
+    "causationId",
+    "timestamp",
+    "version",
+    "schemaRef",
+    "eventType",
+    "eventSource",
+    "eventVersion",
+    "eventStatus",
+    "tags",
+    "retryCount",
+    "payload",
+    "metadata",
 ];
 
 #[test]

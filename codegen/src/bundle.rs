@@ -113,7 +113,11 @@ pub fn bundle(
             for (name, schema) in defs {
                 let pointer = format!("/{key}/{}", escape(&name));
                 if !b.taken.insert(name.clone()) {
-                    b.problems.push(b.diag(&main, &pointer, format!("`{name}` is defined both in `definitions` and in `$defs`")));
+                    b.problems.push(b.diag(
+                        &main,
+                        &pointer,
+                        format!("`{name}` is defined both in `definitions` and in `$defs`"),
+                    ));
                     continue;
                 }
                 b.names.insert((main.clone(), pointer.clone()), name.clone());
@@ -195,19 +199,26 @@ impl Bundler<'_> {
         let (target, fragment) = reference.split_once('#').unwrap_or((reference, ""));
         let fragment = percent_decode(fragment);
         if !fragment.is_empty() && !fragment.starts_with('/') {
-            return Err(self.diag(file, at, format!("unsupported: `$ref` to the anchor `#{fragment}`; refer to a JSON pointer such as `#/$defs/Name`")));
+            return Err(self.diag(
+                file,
+                at,
+                format!(
+                    "unsupported: `$ref` to the anchor `#{fragment}`; refer to a JSON pointer such as `#/$defs/Name`"
+                ),
+            ));
         }
-        let path = if target.is_empty() {
-            file.to_path_buf()
-        } else {
-            self.target_path(target, file, at)?
-        };
+        let path = if target.is_empty() { file.to_path_buf() } else { self.target_path(target, file, at)? };
         let key = (path.clone(), fragment.clone());
         if let Some(name) = self.names.get(&key) {
             return Ok(format!("#/definitions/{name}"));
         }
         if fragment.is_empty() && target.is_empty() {
-            return Err(self.diag(file, at, "unsupported: `$ref: \"#\"` (a reference to the whole document); move the recursive part into `$defs`".into()));
+            return Err(self.diag(
+                file,
+                at,
+                "unsupported: `$ref: \"#\"` (a reference to the whole document); move the recursive part into `$defs`"
+                    .into(),
+            ));
         }
         let doc = self.docs.load(&self.root, &path).map_err(|mut d| {
             d.message = format!("{} (referenced from {} at {at})", d.message, display_path(&self.root, file));
@@ -215,7 +226,11 @@ impl Bundler<'_> {
         })?;
         let (target_display, schema) = (doc.display.clone(), doc.value.pointer(&fragment).cloned());
         let Some(schema) = schema else {
-            return Err(self.diag(file, at, format!("`{reference}` points at nothing: {target_display} has no `#{fragment}`")));
+            return Err(self.diag(
+                file,
+                at,
+                format!("`{reference}` points at nothing: {target_display} has no `#{fragment}`"),
+            ));
         };
         let name = self.fresh_name(&path, &fragment);
         self.names.insert(key, name.clone());
@@ -244,10 +259,18 @@ impl Bundler<'_> {
         };
         let path = normalize(&relative);
         if !path.starts_with(&self.root) {
-            return Err(self.diag(file, at, format!("`{target}` leaves the registry folder; references may only name files inside it")));
+            return Err(self.diag(
+                file,
+                at,
+                format!("`{target}` leaves the registry folder; references may only name files inside it"),
+            ));
         }
         if !path.is_file() {
-            return Err(self.diag(file, at, format!("`{target}` points at a missing file ({})", display_path(&self.root, &path))));
+            return Err(self.diag(
+                file,
+                at,
+                format!("`{target}` points at a missing file ({})", display_path(&self.root, &path)),
+            ));
         }
         // A symbolic link could still lead outside: compare real paths too.
         match (path.canonicalize(), self.root.canonicalize()) {
@@ -257,7 +280,8 @@ impl Bundler<'_> {
     }
 
     fn fresh_name(&mut self, path: &Path, fragment: &str) -> String {
-        let last = fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(|s| s.replace("~1", "/").replace("~0", "~"));
+        let last =
+            fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(|s| s.replace("~1", "/").replace("~0", "~"));
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let base = pascal_case(&last.unwrap_or(stem));
         let base = if base.is_empty() { "Shared".to_string() } else { base };

@@ -53,7 +53,12 @@ pub fn validator(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
         Ok(_) => Vec::new(),
         Err(e) => {
             let pointer = e.schema_path().to_string();
-            vec![Diagnostic::at(file.display.clone(), Some(&file.source), pointer, format!("the schema cannot be compiled into a validator: {e}"))]
+            vec![Diagnostic::at(
+                file.display.clone(),
+                Some(&file.source),
+                pointer,
+                format!("the schema cannot be compiled into a validator: {e}"),
+            )]
         }
     }
 }
@@ -132,7 +137,9 @@ fn inline_refs(schema: &Value, out: &mut BTreeSet<String>) {
         out.insert(name.replace("~1", "/").replace("~0", "~"));
     }
     for (key, child) in map {
-        if NESTING_KEYWORDS.contains(&key.as_str()) || matches!(key.as_str(), "const" | "enum" | "default" | "examples" | "definitions") {
+        if NESTING_KEYWORDS.contains(&key.as_str())
+            || matches!(key.as_str(), "const" | "enum" | "default" | "examples" | "definitions")
+        {
             continue;
         }
         match child {
@@ -158,7 +165,10 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
             ));
         }
         if crate::generate::is_keyword(&module) {
-            problems.push(Diagnostic::file(subject.versions[0].display.clone(), format!("schema id `{}` is a Rust keyword; rename it", subject.id)));
+            problems.push(Diagnostic::file(
+                subject.versions[0].display.clone(),
+                format!("schema id `{}` is a Rust keyword; rename it", subject.id),
+            ));
         }
         for file in &subject.versions {
             match owners.get(file.contract.name.as_str()) {
@@ -172,7 +182,10 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
                     file.display.clone(),
                     Some(&file.source),
                     name_pointer(file),
-                    format!("`{}` changes between event and command across versions of `{}`", file.contract.name, file.schema_ref.id),
+                    format!(
+                        "`{}` changes between event and command across versions of `{}`",
+                        file.contract.name, file.schema_ref.id
+                    ),
                 )),
                 _ => {
                     owners.insert(&file.contract.name, file);
@@ -211,5 +224,9 @@ fn definition_pointer(file: &SchemaFile, name: &str) -> String {
 }
 
 fn name_pointer(file: &SchemaFile) -> &'static str {
-    if file.document.get("x-event").is_some() { "/x-event/name" } else { "/x-command/name" }
+    if file.document.get("x-event").is_some() {
+        "/x-event/name"
+    } else {
+        "/x-command/name"
+    }
 }

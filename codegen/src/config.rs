@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bundle::{bundle, Documents};
 use crate::error::{Diagnostic, Error, Problems};
+use crate::generate::isolate::{self, Isolation, Job};
 use crate::generate::{self, Generated};
 use crate::{check, load};
 
@@ -26,11 +27,17 @@ pub struct Config {
     schema_dir: PathBuf,
     base_uri: String,
     out_file: Option<PathBuf>,
+    cargo_directives: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { schema_dir: PathBuf::from("schemas"), base_uri: DEFAULT_BASE_URI.to_string(), out_file: None }
+        Config {
+            schema_dir: PathBuf::from("schemas"),
+            base_uri: DEFAULT_BASE_URI.to_string(),
+            out_file: None,
+            cargo_directives: true,
+        }
     }
 }
 
@@ -43,8 +50,12 @@ impl Config {
     /// Reads `[package.metadata.events]` of the package being built (keys `schemas` and
     /// `base-uri`, both optional), with paths relative to its manifest. For build scripts.
     pub fn from_cargo_metadata() -> Result<Self, Error> {
+        isolate::serve_if_asked();
         let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
-            Diagnostic::file("Cargo.toml", "CARGO_MANIFEST_DIR is not set: from_cargo_metadata is meant for build scripts")
+            Diagnostic::file(
+                "Cargo.toml",
+                "CARGO_MANIFEST_DIR is not set: from_cargo_metadata is meant for build scripts",
+            )
         })?;
         Self::from_manifest(&dir.join("Cargo.toml"))
     }
@@ -72,11 +83,16 @@ impl Config {
             return Err(fail("[package.metadata.events] must be a table".into()));
         };
         for (key, value) in table {
-            let text = value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
+            let text =
+                value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
             match key.as_str() {
                 "schemas" => config.schema_dir(dir.join(text)),
                 "base-uri" => config.base_uri(text),
-                _ => return Err(fail(format!("unknown key `{key}` in [package.metadata.events]; expected `schemas` or `base-uri`"))),
+                _ => {
+                    return Err(fail(format!(
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas` or `base-uri`"
+                    )))
+                }
             };
         }
         Ok(config)
@@ -100,13 +116,27 @@ impl Config {
         self
     }
 
-    /// Runs the pipeline and returns the generated code, writing nothing.
+    /// Whether [`Config::compile`] prints `cargo:rerun-if-changed` (yes by default; tools that are
+    /// not build scripts turn it off).
+    pub fn cargo_directives(&mut self, on: bool) -> &mut Self {
+        self.cargo_directives = on;
+        self
+    }
+
+    /// Runs the pipeline and returns the generated code, writing nothing. typify runs in this
+    /// process: a schema that overflows its stack aborts it. [`Config::compile`] runs it apart.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let root = crate::bundle::normalize(&std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()));
+        self.run(&Isolation::InProcess)
+    }
+
+    fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
+        let root = crate::bundle::normalize(
+            &std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()),
+        );
         let (registry, loading) = load::load(&root, &self.base_uri)?;
         let mut problems = Problems(loading);
         let mut docs = Documents::default();
-        let mut modules = Vec::new();
+        let mut ready = Vec::new();
         for file in registry.files() {
             let meta = check::meta_schema(&crate::bundle::Document {
                 display: file.display.clone(),
@@ -129,15 +159,27 @@ impl Config {
                 continue;
             }
             let bundled = bundled.schema;
-            let found: Vec<Diagnostic> = [check::cycles(file, &bundled), check::reserved_names(file, &bundled), check::validator(file, &bundled)]
-                .into_iter()
-                .flatten()
-                .collect();
+            let found: Vec<Diagnostic> = [
+                check::cycles(file, &bundled),
+                check::reserved_names(file, &bundled),
+                check::validator(file, &bundled),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             if !found.is_empty() {
                 problems.0.extend(found);
                 continue;
             }
-            match generate::schema_module(file, &bundled) {
+            ready.push((file, bundled));
+        }
+        let jobs: Vec<Job> = ready
+            .iter()
+            .map(|(f, schema)| Job { schema: schema.clone(), payload: generate::payload_name(&f.contract.name) })
+            .collect();
+        let mut modules = Vec::new();
+        for ((file, bundled), typified) in ready.iter().zip(isolate::run(&jobs, isolation)) {
+            match generate::schema_module(file, bundled, typified) {
                 Ok(tokens) => modules.push(tokens),
                 Err(d) => problems.push(d),
             }
@@ -148,9 +190,14 @@ impl Config {
     }
 
     /// Generates and writes the code, and tells Cargo to rerun only when the registry changes.
+    ///
+    /// typify runs in child processes (this executable, re-executed), so that a schema that
+    /// crashes it fails the build with a message rather than killing the build script.
     pub fn compile(&self) -> Result<(), Error> {
-        println!("cargo:rerun-if-changed={}", self.schema_dir.display());
-        let code = self.generate()?.render()?;
+        isolate::serve_if_asked();
+        if self.cargo_directives {
+            println!("cargo:rerun-if-changed={}", self.schema_dir.display());
+        }
         let out = match &self.out_file {
             Some(p) => p.clone(),
             None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
@@ -158,10 +205,16 @@ impl Config {
             })?)
             .join("events.rs"),
         };
+        let isolation = match std::env::current_exe() {
+            Ok(exe) => Isolation::Process { exe, dir: out.with_extension("typify-jobs") },
+            Err(_) => Isolation::InProcess,
+        };
+        let code = self.run(&isolation)?.render()?;
         // Leave the file untouched when nothing changed, so that dependents stay fresh.
         if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
-            std::fs::write(&out, code)
-                .map_err(|e| Diagnostic::file(out.display().to_string(), format!("cannot write the generated code: {e}")))?;
+            std::fs::write(&out, code).map_err(|e| {
+                Diagnostic::file(out.display().to_string(), format!("cannot write the generated code: {e}"))
+            })?;
         }
         Ok(())
     }

@@ -98,6 +98,10 @@ impl Problems {
     pub fn into_result<T>(mut self, value: T) -> Result<T, Error> {
         // File order, whichever pass found the problem; stable, so passes keep their order within a file.
         self.0.sort_by(|a, b| a.file.cmp(&b.file));
-        if self.0.is_empty() { Ok(value) } else { Err(Error::new(self.0)) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::new(self.0))
+        }
     }
 }

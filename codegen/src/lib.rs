@@ -39,6 +39,10 @@
 //! assert_eq!(d.position, Some((4, 57)));
 //! ```
 
+#![warn(missing_docs)]
+// The examples show build scripts, whose `main` is the point.
+#![allow(clippy::needless_doctest_main)]
+
 pub mod bundle;
 pub mod check;
 mod config;

@@ -21,8 +21,8 @@ pub fn display_path(root: &Path, path: &Path) -> String {
 
 /// Reads and parses one JSON file, turning syntax errors into a diagnostic with line and column.
 pub fn read_json(path: &Path, display: &str) -> Result<(String, Value), Diagnostic> {
-    let source = fs::read_to_string(path)
-        .map_err(|e| Diagnostic::file(display, format!("cannot read the file: {e}")))?;
+    let source =
+        fs::read_to_string(path).map_err(|e| Diagnostic::file(display, format!("cannot read the file: {e}")))?;
     match serde_json::from_str::<Value>(&source) {
         Ok(value) => Ok((source, value)),
         Err(e) => Err(Diagnostic {
@@ -39,9 +39,8 @@ pub fn read_json(path: &Path, display: &str) -> Result<(String, Value), Diagnost
 pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), Error> {
     let base_uri = base_uri.trim_end_matches('/').to_string();
     let root_display = display_path(root, root);
-    let entries = sorted_entries(root).map_err(|e| {
-        Diagnostic::file(root_display.clone(), format!("cannot read the registry folder: {e}"))
-    })?;
+    let entries = sorted_entries(root)
+        .map_err(|e| Diagnostic::file(root_display.clone(), format!("cannot read the registry folder: {e}")))?;
     let mut problems = Problems::default();
     let mut subjects = Vec::new();
     for path in entries {
@@ -96,12 +95,18 @@ fn load_subject(root: &Path, dir: &Path, id: &str, base_uri: &str) -> Result<Sub
         let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let Some(stem) = name.strip_suffix(".json") else {
             if !name.starts_with('.') && !name.ends_with(".md") {
-                problems.push(Diagnostic::file(display, "only <MAJOR.MINOR>.json schema files (and .md notes) belong in a subject folder"));
+                problems.push(Diagnostic::file(
+                    display,
+                    "only <MAJOR.MINOR>.json schema files (and .md notes) belong in a subject folder",
+                ));
             }
             continue;
         };
         let Some(version) = Version::parse(stem) else {
-            problems.push(Diagnostic::file(display, "the file name must be the schema version, <MAJOR.MINOR>.json, for instance 1.0.json"));
+            problems.push(Diagnostic::file(
+                display,
+                "the file name must be the schema version, <MAJOR.MINOR>.json, for instance 1.0.json",
+            ));
             continue;
         };
         let (source, document) = match read_json(&path, &display) {
@@ -118,20 +123,31 @@ fn load_subject(root: &Path, dir: &Path, id: &str, base_uri: &str) -> Result<Sub
         }
     }
     versions.sort_by_key(|f| f.schema_ref.version);
-    if problems.is_empty() { Ok(Subject { id: id.to_string(), versions }) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(Subject { id: id.to_string(), versions })
+    } else {
+        Err(problems)
+    }
 }
 
 /// Reads `x-event` or `x-command`: exactly one of them, with known keys of the right types.
 fn read_contract(display: &str, source: &str, document: &Value, version: Version) -> Result<Contract, Vec<Diagnostic>> {
     let at = |pointer: &str, message: String| Diagnostic::at(display, Some(source), pointer, message);
     let Some(root) = document.as_object() else {
-        return Err(vec![at("", "the schema must be a JSON object carrying an `x-event` or `x-command` member".into())]);
+        return Err(vec![at(
+            "",
+            "the schema must be a JSON object carrying an `x-event` or `x-command` member".into(),
+        )]);
     };
     let (key, kind_is_event) = match (root.get("x-event"), root.get("x-command")) {
         (Some(_), None) => ("x-event", true),
         (None, Some(_)) => ("x-command", false),
-        (Some(_), Some(_)) => return Err(vec![at("/x-command", "a schema declares either `x-event` or `x-command`, not both".into())]),
-        (None, None) => return Err(vec![at("", "missing `x-event` (or `x-command`): the event's name, type and source".into())]),
+        (Some(_), Some(_)) => {
+            return Err(vec![at("/x-command", "a schema declares either `x-event` or `x-command`, not both".into())])
+        }
+        (None, None) => {
+            return Err(vec![at("", "missing `x-event` (or `x-command`): the event's name, type and source".into())])
+        }
     };
     let base = format!("/{key}");
     let Some(ext) = root[key].as_object() else {
@@ -172,7 +188,13 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
         match type_name.as_deref().map(|t| EventType::ALL.iter().find(|(n, _)| *n == t)) {
             Some(Some((_, t))) => Some(ContractKind::Event(*t)),
             Some(None) => {
-                problems.push(at(&format!("{base}/type"), format!("unknown event type `{}`: expected one of domain, integration, notification", type_name.unwrap_or_default())));
+                problems.push(at(
+                    &format!("{base}/type"),
+                    format!(
+                        "unknown event type `{}`: expected one of domain, integration, notification",
+                        type_name.unwrap_or_default()
+                    ),
+                ));
                 None
             }
             None => None,

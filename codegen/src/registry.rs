@@ -65,7 +65,11 @@ impl Version {
         let (major, minor) = s.split_once('.')?;
         let num = |p: &str| -> Option<u32> {
             let ok = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
-            if ok { p.parse().ok() } else { None }
+            if ok {
+                p.parse().ok()
+            } else {
+                None
+            }
         };
         Some(Version { major: num(major)?, minor: num(minor)? })
     }

@@ -56,7 +56,9 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
     let payloads: Vec<_> = all.iter().map(|v| payload_path(v.file)).collect();
     let docs: Vec<String> = all
         .iter()
-        .map(|v| format!(" `{}` version {} (`{}`).", v.file.contract.name, v.file.schema_ref.version, v.file.schema_ref.id))
+        .map(|v| {
+            format!(" `{}` version {} (`{}`).", v.file.contract.name, v.file.schema_ref.version, v.file.schema_ref.id)
+        })
         .collect();
     let names: Vec<&str> = by_name.keys().copied().collect();
     let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope));

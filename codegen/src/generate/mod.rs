@@ -3,6 +3,7 @@
 
 mod contract;
 mod dispatch;
+pub(crate) mod isolate;
 mod payload;
 
 use proc_macro2::TokenStream;
@@ -11,8 +12,6 @@ use serde_json::Value;
 
 use crate::error::Diagnostic;
 use crate::registry::{Registry, SchemaFile};
-
-pub(crate) use payload::typify;
 
 /// Generated tokens, one unit per schema version plus the registry-wide decoders.
 #[derive(Debug, Clone)]
@@ -65,10 +64,16 @@ pub fn payload_name(name: &str) -> String {
     format!("{name}Payload")
 }
 
-/// Generates the code of one schema file from its bundled schema.
-pub(crate) fn schema_module(file: &SchemaFile, bundled: &Value) -> Result<TokenStream, Diagnostic> {
+/// Generates the code of one schema file from its bundled schema and typify's output for it.
+pub(crate) fn schema_module(
+    file: &SchemaFile,
+    bundled: &Value,
+    typified: Result<String, String>,
+) -> Result<TokenStream, Diagnostic> {
     let payload = payload_name(&file.contract.name);
-    let types = typify(bundled, &payload).map_err(|message| Diagnostic::file(file.display.clone(), message))?;
+    let types = typified
+        .and_then(|text| payload::payload_tokens(&text, &payload))
+        .map_err(|message| Diagnostic::file(file.display.clone(), message))?;
     let glue = contract::glue(file, bundled, &payload);
     Ok(quote! { #types #glue })
 }
@@ -83,7 +88,9 @@ pub(crate) fn registry(registry: &Registry, mut modules: Vec<TokenStream>) -> Ge
             let versions = s
                 .versions
                 .iter()
-                .map(|f| (f.schema_ref.version.module(), f.display.clone(), modules.pop().expect("one module per file")))
+                .map(|f| {
+                    (f.schema_ref.version.module(), f.display.clone(), modules.pop().expect("one module per file"))
+                })
                 .collect();
             let newest = s.versions.last().expect("subjects are never empty");
             let name = &newest.contract.name;

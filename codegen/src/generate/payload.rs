@@ -16,8 +16,9 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs typify on a bundled schema whose root becomes the type `payload`.
-pub(crate) fn typify(bundled: &Value, payload: &str) -> Result<TokenStream, String> {
+/// Runs typify on a bundled schema whose root becomes the type `payload`, in this process.
+/// Returns the generated code as text (token streams cannot cross threads or processes).
+pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, String> {
     let mut schema = bundled.clone();
     if let Some(map) = schema.as_object_mut() {
         map.insert("title".into(), Value::String(payload.to_string()));
@@ -31,23 +32,29 @@ pub(crate) fn typify(bundled: &Value, payload: &str) -> Result<TokenStream, Stri
             let mut settings = TypeSpaceSettings::default();
             settings.with_struct_builder(false).with_derive("PartialEq".to_string());
             let mut space = TypeSpace::new(&settings);
-            // Token streams are not Send: cross the thread boundary as text.
             space.add_root_schema(root).map(|_| space.to_stream().to_string())
         }))
     });
-    let outcome = worker.map_err(|e| format!("cannot start typify: {e}"))?.join();
-    let tokens = match outcome {
-        Ok(Ok(Ok(text))) => text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?,
-        Ok(Ok(Err(e))) => return Err(format!("unsupported: typify rejects this schema: {e}")),
-        Ok(Err(panic)) | Err(panic) => return Err(format!("unsupported: typify cannot handle this schema (it panicked: {})", panic_message(&panic))),
-    };
+    match worker.map_err(|e| format!("cannot start typify: {e}"))?.join() {
+        Ok(Ok(Ok(text))) => Ok(text),
+        Ok(Ok(Err(e))) => Err(format!("unsupported: typify rejects this schema: {e}")),
+        Ok(Err(panic)) | Err(panic) => {
+            Err(format!("unsupported: typify cannot handle this schema (it panicked: {})", panic_message(&panic)))
+        }
+    }
+}
+
+/// Turns typify's text back into tokens and checks the payload got a type of its own.
+pub(crate) fn payload_tokens(text: &str, payload: &str) -> Result<TokenStream, String> {
+    let tokens = text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?;
     check_root(&tokens, payload)?;
     Ok(tokens)
 }
 
 /// The payload must be a named struct or enum: the runtime traits are implemented on it.
 fn check_root(tokens: &TokenStream, payload: &str) -> Result<(), String> {
-    let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens.clone()).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
     let named = file.items.iter().any(|item| match item {
         syn::Item::Struct(s) => s.ident == payload,
         syn::Item::Enum(e) => e.ident == payload,

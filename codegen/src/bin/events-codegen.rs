@@ -1,0 +1,55 @@
+//! `events-codegen generate [--schemas DIR] [--base-uri URI] [--out FILE]`
+//!
+//! Checks a registry folder and generates its code without a Cargo build: the Rust goes to FILE,
+//! or to standard output. Exits with status 1 and the list of problems when the registry is bad.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: events-codegen generate [--schemas DIR] [--base-uri URI] [--out FILE]";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() != Some("generate") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let mut config = events_codegen::Config::new();
+    config.cargo_directives(false);
+    let mut out = None;
+    while let Some(flag) = args.next() {
+        let Some(value) = args.next() else {
+            eprintln!("{flag} needs a value\n{USAGE}");
+            return ExitCode::from(2);
+        };
+        match flag.as_str() {
+            "--schemas" => config.schema_dir(value),
+            "--base-uri" => config.base_uri(value),
+            "--out" => {
+                out = Some(std::path::PathBuf::from(value));
+                continue;
+            }
+            _ => {
+                eprintln!("unknown option {flag}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        };
+    }
+    let target =
+        out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("events-codegen-{}.rs", std::process::id())));
+    config.out_file(&target);
+    if let Err(e) = config.compile() {
+        eprint!("{e}");
+        return ExitCode::FAILURE;
+    }
+    if out.is_none() {
+        match std::fs::read_to_string(&target) {
+            Ok(code) => print!("{code}"),
+            Err(e) => {
+                eprintln!("cannot read back the generated code: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        let _ = std::fs::remove_file(&target);
+    }
+    ExitCode::SUCCESS
+}
