@@ -86,6 +86,13 @@ id_type!(
     /// let command = CommandId::new();
     /// assert_eq!(CausationId::from(command).as_uuid(), command.as_uuid());
     /// ```
+    /// and never from a correlation id, nor one id in the place of another:
+    /// ```compile_fail
+    /// let wrong: events::CausationId = events::CorrelationId::new().into();
+    /// ```
+    /// ```compile_fail
+    /// let wrong: events::CommandId = events::EventId::new();
+    /// ```
     CausationId
 );
 

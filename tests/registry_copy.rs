@@ -16,18 +16,56 @@ const PAYMENT_SCHEMA: &str = r#"{
   }
 }"#;
 
+const ORDER_CREATED_1_1: &str = r#"{
+  "x-event": { "name": "OrderCreatedEvent", "type": "domain", "source": "OrderService", "tags": ["order", "creation"] },
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["orderId", "customerId", "items", "totalAmount"],
+  "properties": {
+    "orderId": { "type": "string" },
+    "customerId": { "type": "string" },
+    "items": { "type": "array", "minItems": 1, "items": { "$ref": "../_shared/commerce.json#/$defs/OrderItem" } },
+    "totalAmount": { "type": "number", "minimum": 0 },
+    "currency": { "type": "string", "pattern": "^[A-Z]{3}$" }
+  }
+}"#;
+
 const USE_PAYMENT: &str = r#"
 use events::payment_received_schema::{PaymentReceivedEvent, PaymentReceivedEventPayload};
+use events::AnyEvent;
 fn main() {
     let e = PaymentReceivedEvent::new(
         PaymentReceivedEventPayload { order_id: "ORD1".into(), amount: 12.5 },
         events::Metadata::new("user123", "PaymentSystem"),
     );
-    let back = events::AnyEvent::from_json(e.to_json().as_bytes()).unwrap();
+    let back = AnyEvent::from_json(e.to_json().as_bytes()).unwrap();
     println!("{} {} {}", back.event_name(), back.schema_ref().uri, e.event_source());
     let mut bad: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
     bad["payload"]["amount"] = serde_json::json!(0);
-    println!("{}", events::AnyEvent::from_json(bad.to_string().as_bytes()).unwrap_err());
+    println!("{}", AnyEvent::from_json(bad.to_string().as_bytes()).unwrap_err());
+
+    // Two versions of one event side by side: the version picks the variant, and without one
+    // the newest version that accepts the message wins.
+    let mut order = serde_json::json!({
+        "eventName": "OrderCreatedEvent",
+        "eventId": "c4f7d8e6-4a9b-4579-8d4e-6f3d8f5b9c0e",
+        "correlationId": "123e4567-e89b-12d3-a456-426614174123",
+        "commandId": "123e4567-e89b-12d3-a456-426614174000",
+        "timestamp": "2025-02-25T19:05:00Z",
+        "payload": { "orderId": "ORD12345", "customerId": "CUST67890",
+            "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }], "totalAmount": 200 },
+        "metadata": { "initiatedBy": "OrderService", "sourceSystem": "OrderService" }
+    });
+    let newest = AnyEvent::from_json(order.to_string().as_bytes()).unwrap();
+    assert!(matches!(newest, AnyEvent::OrderCreatedEventV1_1(_)), "{newest:?}");
+    order["version"] = "1.0".into();
+    let older = AnyEvent::from_json(order.to_string().as_bytes()).unwrap();
+    assert!(matches!(older, AnyEvent::OrderCreatedEventV1_0(_)), "{older:?}");
+    order["payload"]["currency"] = "EUR".into();
+    assert!(AnyEvent::from_json(order.to_string().as_bytes()).is_err(), "1.0 is closed: no currency");
+    order.as_object_mut().unwrap().remove("version");
+    assert_eq!(AnyEvent::from_json(order.to_string().as_bytes()).unwrap().schema_ref().version.to_string(), "1.1");
+    println!("versions ok");
 }
 "#;
 
@@ -90,6 +128,7 @@ fn a_schema_added_to_a_copy_is_usable_after_a_build() {
     let dir = copy.path();
     std::fs::create_dir_all(dir.join("schemas/paymentReceivedSchema")).unwrap();
     std::fs::write(dir.join("schemas/paymentReceivedSchema/1.0.json"), PAYMENT_SCHEMA).unwrap();
+    std::fs::write(dir.join("schemas/orderCreatedSchema/1.1.json"), ORDER_CREATED_1_1).unwrap();
     std::fs::create_dir_all(dir.join("examples")).unwrap();
     std::fs::write(dir.join("examples/use_payment.rs"), USE_PAYMENT).unwrap();
     let out = cargo(dir, &["run", "-q", "--example", "use_payment"]);
@@ -102,6 +141,7 @@ fn a_schema_added_to_a_copy_is_usable_after_a_build() {
         "{stdout}"
     );
     assert!(stdout.contains("/payload/amount"), "{stdout}");
+    assert!(stdout.contains("versions ok"), "{stdout}");
 }
 
 #[test]
