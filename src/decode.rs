@@ -285,13 +285,21 @@ pub(crate) fn check_identity<P: Contract>(
     schema_ref: Option<&SchemaRef>,
 ) -> Result<(), DecodeError> {
     let expected = P::SCHEMA_REF;
+    let version_mismatch = |pointer: &str, found: SchemaVersion| DecodeError::Mismatch {
+        pointer: pointer.into(),
+        expected: expected.version.to_string(),
+        found: found.to_string(),
+    };
     mismatch(name_field, P::NAME, name)?;
-    if let Some(v) = version {
-        mismatch("/version", &expected.version.to_string(), &v.to_string())?;
+    match version {
+        Some(v) if v != expected.version => return Err(version_mismatch("/version", v)),
+        _ => {}
     }
     if let Some(r) = schema_ref {
         mismatch("/schemaRef/id", expected.id, &r.id)?;
-        mismatch("/schemaRef/version", &expected.version.to_string(), &r.version.to_string())?;
+        if r.version != expected.version {
+            return Err(version_mismatch("/schemaRef/version", r.version));
+        }
         mismatch("/schemaRef/uri", expected.uri, &r.uri)?;
     }
     Ok(())
