@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ]);
     let order: CreateOrderCommandPayload =
         serde_json::from_value(json!({ "customerId": "CUST67890", "items": items }))?;
-    let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"));
+    let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
     show("1. a user sends", &create)?;
 
     let created = OrderCreatedEvent::caused_by(
@@ -24,13 +24,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::from_value::<OrderCreatedEventPayload>(json!({
             "orderId": "ORD12345", "customerId": "CUST67890", "items": items, "totalAmount": 250
         }))?,
-    );
+    )?;
     show("2. the order service publishes", &created)?;
 
     let confirm = SendOrderConfirmationCommand::caused_by(
         &created,
         SendOrderConfirmationCommandPayload { order_id: "ORD12345".try_into()?, customer_id: "CUST67890".try_into()? },
-    );
+    )?;
     show("3. which causes", &confirm)?;
 
     // A consumer decodes what arrives, validated against the registry.

@@ -28,7 +28,8 @@
 //! })).unwrap();
 //!
 //! // A user asks for an order: a new business process, with a fresh correlation id.
-//! let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"));
+//! // Constructors check the payload against the whole schema, beyond what its types hold.
+//! let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem")).unwrap();
 //!
 //! // The order service handles it: the event's causationId is the command's id.
 //! let created = OrderCreatedEvent::caused_by(&create, OrderCreatedEventPayload {
@@ -36,7 +37,7 @@
 //!     customer_id: "CUST67890".try_into().unwrap(),
 //!     items: vec![item],
 //!     total_amount: 200.0,
-//! });
+//! }).unwrap();
 //! assert_eq!(created.causation_id(), Some(create.command_id().into()));
 //! assert_eq!(created.correlation_id(), create.correlation_id());
 //! assert_eq!(created.schema_ref().uri, "https://schema-registry.example.com/schemas/orderCreatedSchema/1.0");
@@ -45,7 +46,7 @@
 //! let confirm = SendOrderConfirmationCommand::caused_by(&created, SendOrderConfirmationCommandPayload {
 //!     order_id: "ORD12345".try_into().unwrap(),
 //!     customer_id: "CUST67890".try_into().unwrap(),
-//! });
+//! }).unwrap();
 //! assert_eq!(confirm.causation_id(), Some(created.event_id().into()));
 //!
 //! // A consumer decodes whatever arrives, validated against the schema.
@@ -58,21 +59,13 @@
 
 #![warn(missing_docs)]
 
-mod causation;
-mod command;
-mod contract;
-mod decode;
-mod envelope;
-mod fields;
-mod ids;
+mod runtime;
 
-pub use causation::{Causation, Cause};
-pub use command::Command;
-pub use contract::{CommandContract, Contract, EventContract, PayloadSchema};
-pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
-pub use envelope::Envelope;
-pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
-pub use ids::{CausationId, CommandId, CorrelationId, EventId};
+pub use runtime::{
+    BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
+    DecodeError, Envelope, EventContract, EventId, EventStatus, EventType, InvalidPayload, Metadata, PayloadSchema,
+    RawCommand, RawEvent, SchemaRef, SchemaVersion, StaticSchemaRef, Violation,
+};
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.

@@ -37,7 +37,7 @@ fn main() {
     let e = PaymentReceivedEvent::new(
         PaymentReceivedEventPayload { order_id: "ORD1".into(), amount: 12.5 },
         events::Metadata::new("user123", "PaymentSystem"),
-    );
+    ).unwrap();
     let back = AnyEvent::from_json(e.to_json().as_bytes()).unwrap();
     println!("{} {} {}", back.event_name(), back.schema_ref().uri, e.event_source());
     let mut bad: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();

@@ -17,6 +17,11 @@ use crate::registry::SchemaFile;
 /// Keywords whose values are data, not schemas: a `$ref` inside them is not a reference.
 const DATA_KEYWORDS: [&str; 4] = ["const", "enum", "default", "examples"];
 
+/// Keywords whose values map names to schemas: their keys are names, never keywords, so a
+/// property called `default` still holds a schema.
+const NAME_MAPS: [&str; 6] =
+    ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"];
+
 /// A parsed file of the registry, kept so that shared files are read once per build.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -100,6 +105,7 @@ pub fn bundle(
         defs: BTreeMap::new(),
         names: HashMap::new(),
         taken: HashSet::new(),
+        draft: draft_of(&file.document),
         problems: Vec::new(),
     };
     let mut root = file.document.clone();
@@ -112,7 +118,7 @@ pub fn bundle(
         if let Some(Value::Object(defs)) = map.remove(key) {
             for (name, schema) in defs {
                 let pointer = format!("/{key}/{}", escape(&name));
-                if !b.taken.insert(name.clone()) {
+                if !b.taken.insert(pascal_case(&name)) {
                     b.problems.push(b.diag(
                         &main,
                         &pointer,
@@ -150,7 +156,10 @@ struct Bundler<'a> {
     defs: BTreeMap<String, Value>,
     /// (file, pointer) of every hoisted target → its definition name.
     names: HashMap<(PathBuf, String), String>,
+    /// The Rust type names the definitions will get, so that two never meet.
     taken: HashSet<String>,
+    /// The root's `$schema`: every file it draws definitions from must be of the same draft.
+    draft: String,
     problems: Vec<Diagnostic>,
 }
 
@@ -180,8 +189,17 @@ impl Bundler<'_> {
                     map.remove("$schema");
                 }
                 for (key, child) in map.iter_mut() {
+                    let at = format!("{pointer}/{}", escape(key));
+                    if NAME_MAPS.contains(&key.as_str()) {
+                        if let Value::Object(named) = child {
+                            for (name, schema) in named.iter_mut() {
+                                self.rewrite(schema, file, format!("{at}/{}", escape(name)));
+                            }
+                            continue;
+                        }
+                    }
                     if key != "$ref" && !DATA_KEYWORDS.contains(&key.as_str()) {
-                        self.rewrite(child, file, format!("{pointer}/{}", escape(key)));
+                        self.rewrite(child, file, at);
                     }
                 }
             }
@@ -225,6 +243,11 @@ impl Bundler<'_> {
             d
         })?;
         let (target_display, schema) = (doc.display.clone(), doc.value.pointer(&fragment).cloned());
+        let target_draft = draft_of(&doc.value);
+        if target_draft != self.draft {
+            // Keywords mean different things across drafts; copied as is, they would be misread.
+            return Err(self.diag(file, at, format!("`{reference}` is in a file of another draft ({target_display} uses {target_draft}, this file {}); a schema and the files it refers to must declare the same `$schema`", self.draft)));
+        }
         let Some(schema) = schema else {
             return Err(self.diag(
                 file,
@@ -237,8 +260,9 @@ impl Bundler<'_> {
         let mut schema = schema;
         self.rewrite(&mut schema, &path, fragment);
         if let Some(map) = schema.as_object_mut() {
-            map.remove("x-event");
-            map.remove("x-command");
+            for key in ["x-event", "x-command", "$schema", "$id"] {
+                map.remove(key);
+            }
         }
         self.defs.insert(name.clone(), schema);
         Ok(format!("#/definitions/{name}"))
@@ -247,11 +271,13 @@ impl Bundler<'_> {
     fn target_path(&self, target: &str, file: &Path, at: &str) -> Result<PathBuf, Diagnostic> {
         let relative = if let Some(rest) = target.strip_prefix(self.base_uri).and_then(|r| r.strip_prefix('/')) {
             // A URI under the registry's own base names a file of this registry.
-            let mut p = self.root.join(rest);
-            if p.extension().is_none() {
-                p.set_extension("json");
+            let rest = percent_decode(rest);
+            // `<base>/<id>/<version>` is a schemaRef URI; its file is `<id>/<version>.json`.
+            if rest.ends_with(".json") {
+                self.root.join(rest)
+            } else {
+                self.root.join(format!("{rest}.json"))
             }
-            p
         } else if target.contains("://") || target.starts_with("urn:") {
             return Err(self.diag(file, at, format!("`{target}` is outside the registry: remote schemas are never fetched; copy the definition into a shared folder such as `_shared/` and refer to it by relative path")));
         } else {
@@ -287,12 +313,21 @@ impl Bundler<'_> {
         let base = if base.is_empty() { "Shared".to_string() } else { base };
         let mut name = base.clone();
         let mut n = 2;
-        while !self.taken.insert(name.clone()) {
+        while !self.taken.insert(pascal_case(&name)) {
             name = format!("{base}{n}");
             n += 1;
         }
         name
     }
+}
+
+/// The draft a document declares: its `$schema` without a trailing `#`, 2020-12 when absent.
+fn draft_of(doc: &Value) -> String {
+    doc.get("$schema")
+        .and_then(Value::as_str)
+        .unwrap_or("https://json-schema.org/draft/2020-12/schema")
+        .trim_end_matches('#')
+        .replace("http://", "https://")
 }
 
 /// Escapes one JSON pointer token.
@@ -302,12 +337,14 @@ pub fn escape(token: &str) -> String {
 
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
+        if bytes[i] == b'%' {
+            if let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)))
+            {
+                out.push(h * 16 + l);
                 i += 3;
                 continue;
             }

@@ -164,10 +164,13 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
                 format!("schema ids `{other}` and `{}` both become the Rust module `{module}`; rename one", subject.id),
             ));
         }
-        if crate::generate::is_keyword(&module) {
+        if crate::generate::is_keyword(&module) || crate::generate::RESERVED_MODULES.contains(&module.as_str()) {
             problems.push(Diagnostic::file(
                 subject.versions[0].display.clone(),
-                format!("schema id `{}` is a Rust keyword; rename it", subject.id),
+                format!(
+                    "schema id `{}` becomes the module `{module}`, a name Rust or the events crate keeps for itself; rename it",
+                    subject.id
+                ),
             ));
         }
         for file in &subject.versions {

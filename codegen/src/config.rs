@@ -146,7 +146,7 @@ impl Config {
             let meta_ok = meta.is_empty();
             problems.0.extend(meta);
             // References are checked even when keywords are wrong, so one build shows both.
-            let bundled = match bundle(file, &root, &self.base_uri, &mut docs) {
+            let bundled = match bundle(file, &root, &registry.base_uri, &mut docs) {
                 Ok(b) if meta_ok => b,
                 Ok(_) => continue,
                 Err(ds) => {

@@ -43,6 +43,7 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
         .map_err(|e| Diagnostic::file(root_display.clone(), format!("cannot read the registry folder: {e}")))?;
     let mut problems = Problems::default();
     let mut subjects = Vec::new();
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     for path in entries {
         let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let display = display_path(root, &path);
@@ -56,6 +57,13 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
                     "a schema file must sit at <schemaId>/<MAJOR.MINOR>.json; shared definitions go in a folder whose name starts with `_`",
                 ));
             }
+            continue;
+        }
+        if !inside(&real_root, &path) {
+            problems.push(Diagnostic::file(
+                display,
+                "leads outside the registry folder through a link; the generator reads nothing outside it",
+            ));
             continue;
         }
         if !is_schema_id(&name) {
@@ -74,6 +82,11 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
     Ok((Registry { root: root.to_path_buf(), base_uri, subjects }, problems.0))
 }
 
+/// Whether `path`, links resolved, lies inside `real_root`.
+fn inside(real_root: &Path, path: &Path) -> bool {
+    path.canonicalize().is_ok_and(|real| real.starts_with(real_root))
+}
+
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut entries = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<Vec<_>, _>>()?;
     entries.sort();
@@ -90,8 +103,16 @@ fn load_subject(root: &Path, dir: &Path, id: &str, base_uri: &str) -> Result<Sub
         .map_err(|e| vec![Diagnostic::file(display_path(root, dir), format!("cannot read the folder: {e}"))])?;
     let mut problems = Vec::new();
     let mut versions = Vec::new();
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     for path in entries {
         let display = display_path(root, &path);
+        if !inside(&real_root, &path) {
+            problems.push(Diagnostic::file(
+                display,
+                "leads outside the registry folder through a link; the generator reads nothing outside it",
+            ));
+            continue;
+        }
         let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let Some(stem) = name.strip_suffix(".json") else {
             if !name.starts_with('.') && !name.ends_with(".md") {
@@ -242,5 +263,7 @@ fn read_tags(
 }
 
 fn is_type_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && !crate::generate::is_keyword(name)
 }

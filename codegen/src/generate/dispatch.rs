@@ -46,10 +46,10 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
         })
         .collect();
     let all: Vec<&Variant> = variants.iter().flatten().collect();
-    let (any, envelope, raw, kind_word) = if events {
-        (format_ident!("AnyEvent"), quote!(crate::Envelope), quote!(crate::RawEvent), "event")
+    let (any, envelope, raw, kind_word, name_pointer) = if events {
+        (format_ident!("AnyEvent"), quote!(crate::Envelope), quote!(crate::RawEvent), "event", "/eventName")
     } else {
-        (format_ident!("AnyCommand"), quote!(crate::Command), quote!(crate::RawCommand), "command")
+        (format_ident!("AnyCommand"), quote!(crate::Command), quote!(crate::RawCommand), "command", "/commandName")
     };
     let idents: Vec<_> = all.iter().map(|v| &v.ident).collect();
     let types: Vec<_> = all.iter().map(|v| alias_path(v.file)).collect();
@@ -61,7 +61,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
         })
         .collect();
     let names: Vec<&str> = by_name.keys().copied().collect();
-    let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope));
+    let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope, name_pointer));
     let doc = format!(" Every {kind_word} of the registry, decoded and validated against its schema.");
     let from_json_doc = format!(
         " Decodes and validates one {kind_word}: dispatches on its name and schema version, checks that the envelope agrees with the registry, and validates the payload against every constraint of its schema."
@@ -103,7 +103,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
                 let version = raw.schema_version();
                 match raw.name() {
                     #(#arms)*
-                    other => Err(crate::DecodeError::UnknownContract { name: other.to_string(), version }),
+                    other => Err(crate::DecodeError::UnknownContract { pointer: #name_pointer.to_string(), name: other.to_string(), version }),
                 }
             }
 
@@ -147,7 +147,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 
 /// One `match` arm: an explicit version picks its variant; without one, the newest version that
 /// accepts the message wins.
-fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream) -> TokenStream {
+fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream, name_pointer: &str) -> TokenStream {
     let name = &versions[0].file.contract.name;
     let decode = |v: &Variant| {
         let ident = &v.ident;
@@ -161,23 +161,25 @@ fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStre
     });
     let mut newest_first = versions.iter().rev();
     let first = decode(newest_first.next().expect("at least one version"));
+    // When no version accepts the message, the newest one's complaint is the one to show.
     let rest = newest_first.map(|v| {
         let d = decode(v);
-        quote! { .or_else(|_| #d) }
+        quote! { .or_else(|newest| #d.map_err(|_| newest)) }
     });
     quote! {
         #name => match version {
             #(#explicit)*
-            Some(_) => Err(crate::DecodeError::UnknownContract { name: #name.to_string(), version }),
+            Some(_) => Err(crate::DecodeError::UnknownContract { pointer: #name_pointer.to_string(), name: #name.to_string(), version }),
             None => #first #(#rest)*,
         },
     }
 }
 
+/// Relative to the generated file's top level, wherever the host crate includes it.
 fn module_path(file: &SchemaFile) -> TokenStream {
     let subject = format_ident!("{}", module_name(&file.schema_ref.id));
     let version = format_ident!("{}", file.schema_ref.version.module());
-    quote! { crate::#subject::#version }
+    quote! { self::#subject::#version }
 }
 
 fn alias_path(file: &SchemaFile) -> TokenStream {

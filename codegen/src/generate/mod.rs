@@ -54,6 +54,9 @@ pub fn module_name(id: &str) -> String {
     out
 }
 
+/// Module names the host crate keeps for itself: its runtime, and the module holding this code.
+pub const RESERVED_MODULES: [&str; 2] = ["runtime", "generated"];
+
 /// Whether `word` cannot be used as a plain Rust identifier.
 pub fn is_keyword(word: &str) -> bool {
     syn::parse_str::<syn::Ident>(word).is_err()
@@ -72,7 +75,7 @@ pub(crate) fn schema_module(
 ) -> Result<TokenStream, Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let types = typified
-        .and_then(|text| payload::payload_tokens(&text, &payload))
+        .and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name))
         .map_err(|message| Diagnostic::file(file.display.clone(), message))?;
     let glue = contract::glue(file, bundled, &payload);
     Ok(quote! { #types #glue })

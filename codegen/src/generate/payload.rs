@@ -44,24 +44,31 @@ pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, Stri
     }
 }
 
-/// Turns typify's text back into tokens and checks the payload got a type of its own.
-pub(crate) fn payload_tokens(text: &str, payload: &str) -> Result<TokenStream, String> {
+/// Turns typify's text back into tokens and checks what the rest of the generated module relies
+/// on: the payload is a type of its own, and no two types (nor the envelope alias) share a name.
+pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str) -> Result<TokenStream, String> {
     let tokens = text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?;
-    check_root(&tokens, payload)?;
-    Ok(tokens)
-}
-
-/// The payload must be a named struct or enum: the runtime traits are implemented on it.
-fn check_root(tokens: &TokenStream, payload: &str) -> Result<(), String> {
     let file: syn::File =
         syn::parse2(tokens.clone()).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
-    let named = file.items.iter().any(|item| match item {
-        syn::Item::Struct(s) => s.ident == payload,
-        syn::Item::Enum(e) => e.ident == payload,
-        _ => false,
-    });
-    if named {
-        Ok(())
+    let mut names = std::collections::BTreeSet::new();
+    let mut payload_is_nominal = false;
+    for item in &file.items {
+        let (ident, nominal) = match item {
+            syn::Item::Struct(s) => (&s.ident, true),
+            syn::Item::Enum(e) => (&e.ident, true),
+            syn::Item::Type(t) => (&t.ident, false),
+            _ => continue,
+        };
+        if ident == alias {
+            return Err(format!("a `title` or definition in this schema names a type `{alias}`, the name of the event itself; rename it"));
+        }
+        if !names.insert(ident.to_string()) {
+            return Err(format!("two parts of this schema become the Rust type `{ident}` (titles or definition names that differ only in case or punctuation); rename one"));
+        }
+        payload_is_nominal |= nominal && ident == payload;
+    }
+    if payload_is_nominal {
+        Ok(tokens)
     } else {
         Err("unsupported: typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into())
     }

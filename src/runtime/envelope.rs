@@ -6,10 +6,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::decode::{self, RawEvent};
+use crate::runtime::contract::check_payload;
+use crate::runtime::decode::{self, RawEvent};
 use crate::{
     Causation, CausationId, Cause, CommandId, CorrelationId, DecodeError, EventContract, EventId, EventStatus,
-    EventType, Metadata, SchemaRef, SchemaVersion,
+    EventType, InvalidPayload, Metadata, SchemaRef, SchemaVersion,
 };
 
 /// An event: payload `P` and every field of the specification.
@@ -64,16 +65,19 @@ impl<P: EventContract> Envelope<P> {
     }
 
     /// An event that starts a business process of its own: fresh event and correlation ids, no
-    /// cause. Everything the schema knows is filled in.
-    pub fn new(payload: P, metadata: Metadata) -> Self {
-        Self::build(payload, CorrelationId::new(), None, None, metadata)
+    /// cause. Everything the schema knows is filled in; the payload is checked against it.
+    pub fn new(payload: P, metadata: Metadata) -> Result<Self, InvalidPayload> {
+        check_payload(&payload)?;
+        Ok(Self::build(payload, CorrelationId::new(), None, None, metadata))
     }
 
     /// An event caused by a command or another event: `causationId` is the cause's id, the
-    /// correlation id, the related command id and the metadata are inherited.
-    pub fn caused_by(cause: &impl Cause, payload: P) -> Self {
+    /// correlation id, the related command id and the metadata are inherited. The payload is
+    /// checked against its schema.
+    pub fn caused_by(cause: &impl Cause, payload: P) -> Result<Self, InvalidPayload> {
+        check_payload(&payload)?;
         let Causation { causation_id, correlation_id, command_id, metadata } = cause.causation();
-        Self::build(payload, correlation_id, command_id, Some(causation_id), metadata)
+        Ok(Self::build(payload, correlation_id, command_id, Some(causation_id), metadata))
     }
 
     /// Replaces the metadata (for instance the `sourceSystem` of this service).

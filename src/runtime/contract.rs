@@ -33,6 +33,26 @@ pub trait EventContract: Contract {
 /// A contract declared with `x-command`.
 pub trait CommandContract: Contract {}
 
+/// A payload that breaks its schema, refused when an envelope is made from it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the payload of {contract} violates its schema: {}", violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct InvalidPayload {
+    /// The contract's name.
+    pub contract: &'static str,
+    /// Every violation, with pointers under `/payload`.
+    pub violations: Vec<Violation>,
+}
+
+/// Checks a typed payload against its schema: types carry only part of what a schema states
+/// (`minItems`, `minimum` on a float, …), and an envelope must never hold what decoding would refuse.
+pub(crate) fn check_payload<P: Contract>(payload: &P) -> Result<(), InvalidPayload> {
+    let refuse = |violations| InvalidPayload { contract: P::NAME, violations };
+    let value = serde_json::to_value(payload).map_err(|e| {
+        refuse(vec![Violation { pointer: "/payload".into(), keyword: "type".into(), message: e.to_string() }])
+    })?;
+    P::payload_schema().validate(&value).map_err(refuse)
+}
+
 /// A payload schema compiled into a validator, once per process.
 pub struct PayloadSchema {
     validator: jsonschema::Validator,

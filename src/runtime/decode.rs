@@ -44,8 +44,10 @@ pub enum DecodeError {
         pointer: String,
     },
     /// No contract of the registry has this name (and version).
-    #[error("unknown contract `{name}`{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
+    #[error("{pointer}: unknown contract `{name}`{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
     UnknownContract {
+        /// `/eventName` or `/commandName`.
+        pointer: String,
         /// `eventName` or `commandName`.
         name: String,
         /// The schema version asked for, if any.
@@ -76,9 +78,9 @@ impl DecodeError {
             DecodeError::Missing { pointer }
             | DecodeError::Invalid { pointer, .. }
             | DecodeError::UnknownField { pointer }
-            | DecodeError::Mismatch { pointer, .. } => Some(pointer),
+            | DecodeError::Mismatch { pointer, .. }
+            | DecodeError::UnknownContract { pointer, .. } => Some(pointer),
             DecodeError::Payload { violations } => violations.first().map(|v| v.pointer.as_str()),
-            DecodeError::UnknownContract { .. } => Some("/eventName"),
             DecodeError::Syntax { .. } => None,
         }
     }
@@ -129,6 +131,22 @@ impl Fields {
 
     pub fn required<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, DecodeError> {
         self.optional(key)?.ok_or_else(|| DecodeError::Missing { pointer: format!("/{key}") })
+    }
+
+    /// An RFC 3339 timestamp in UTC (`Z` or a zero offset): another offset would not survive
+    /// re-encoding unchanged, so it is refused rather than silently converted.
+    pub fn timestamp(&mut self, key: &str) -> Result<DateTime<Utc>, DecodeError> {
+        let text: String = self.required(key)?;
+        let invalid = |message: String| DecodeError::Invalid { pointer: format!("/{key}"), message };
+        let parsed = DateTime::parse_from_rfc3339(&text)
+            .map_err(|e| invalid(format!("`{text}` is not an RFC 3339 timestamp: {e}")))?;
+        if parsed.offset().local_minus_utc() != 0 {
+            return Err(invalid(format!(
+                "`{text}` is not in UTC; write it with `Z`, as {}",
+                parsed.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            )));
+        }
+        Ok(parsed.with_timezone(&Utc))
     }
 
     pub fn payload(&mut self) -> Result<Value, DecodeError> {
@@ -199,7 +217,7 @@ impl RawEvent {
             correlation_id: f.required("correlationId")?,
             command_id: f.optional("commandId")?,
             causation_id: f.optional("causationId")?,
-            timestamp: f.required("timestamp")?,
+            timestamp: f.timestamp("timestamp")?,
             version: f.optional("version")?,
             schema_ref: f.optional("schemaRef")?,
             event_type: f.optional("eventType")?,
@@ -255,7 +273,7 @@ impl RawCommand {
             command_id: f.required("commandId")?,
             correlation_id: f.required("correlationId")?,
             causation_id: f.optional("causationId")?,
-            timestamp: f.required("timestamp")?,
+            timestamp: f.timestamp("timestamp")?,
             version: f.optional("version")?,
             schema_ref: f.optional("schemaRef")?,
             tags: f.optional("tags")?,
@@ -316,5 +334,47 @@ pub(crate) fn mismatch(pointer: &str, expected: &str, found: &str) -> Result<(),
 /// Validates the payload against its schema, then reads it into the typed payload.
 pub(crate) fn payload<P: Contract>(value: &Value) -> Result<P, DecodeError> {
     P::payload_schema().validate(value).map_err(|violations| DecodeError::Payload { violations })?;
-    P::deserialize(value).map_err(|e| DecodeError::Invalid { pointer: "/payload".into(), message: e.to_string() })
+    if let Ok(typed) = P::deserialize(value) {
+        return Ok(typed);
+    }
+    // JSON Schema counts 2.0 as an integer; Rust's integer types do not. Retry with such numbers
+    // written as integers, and name the place if the value still does not fit its type.
+    let normalized = integral_floats_as_integers(value.clone());
+    serde_path_to_error::deserialize(&normalized).map_err(|e| {
+        let mut pointer = String::from("/payload");
+        for segment in e.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                serde_path_to_error::Segment::Map { key } => {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                }
+                _ => {}
+            }
+        }
+        DecodeError::Invalid {
+            pointer,
+            message: format!("valid for the schema, but out of range of its Rust type: {}", e.inner()),
+        }
+    })
+}
+
+fn integral_floats_as_integers(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                Value::from(f as i64)
+            } else if f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64 {
+                Value::from(f as u64)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_floats_as_integers).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, integral_floats_as_integers(v))).collect())
+        }
+        other => other,
+    }
 }

@@ -7,11 +7,12 @@ use chrono::Utc;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::decode::{self, RawCommand};
-use crate::envelope::default_tags;
+use crate::runtime::contract::check_payload;
+use crate::runtime::decode::{self, RawCommand};
+use crate::runtime::envelope::default_tags;
 use crate::{
-    Causation, CausationId, Cause, CommandContract, CommandId, CorrelationId, DecodeError, Metadata, SchemaRef,
-    SchemaVersion,
+    Causation, CausationId, Cause, CommandContract, CommandId, CorrelationId, DecodeError, InvalidPayload, Metadata,
+    SchemaRef, SchemaVersion,
 };
 
 /// A command: payload `P` with its id, correlation and cause.
@@ -32,28 +33,32 @@ impl<P: CommandContract> Command<P> {
             command_id: CommandId::new(),
             correlation_id,
             causation_id,
-            timestamp: crate::envelope::now(),
+            timestamp: crate::runtime::envelope::now(),
             tags: default_tags(P::TAGS),
             payload,
             metadata,
         }
     }
 
-    /// A command that starts a business process: fresh command and correlation ids.
-    pub fn new(payload: P, metadata: Metadata) -> Self {
-        Self::build(payload, CorrelationId::new(), None, metadata)
+    /// A command that starts a business process: fresh command and correlation ids. The payload
+    /// is checked against its schema.
+    pub fn new(payload: P, metadata: Metadata) -> Result<Self, InvalidPayload> {
+        check_payload(&payload)?;
+        Ok(Self::build(payload, CorrelationId::new(), None, metadata))
     }
 
     /// A command that joins an existing business process, caused by nothing in this system.
-    pub fn within(correlation_id: CorrelationId, payload: P, metadata: Metadata) -> Self {
-        Self::build(payload, correlation_id, None, metadata)
+    pub fn within(correlation_id: CorrelationId, payload: P, metadata: Metadata) -> Result<Self, InvalidPayload> {
+        check_payload(&payload)?;
+        Ok(Self::build(payload, correlation_id, None, metadata))
     }
 
     /// A command caused by an event (or another command): `causationId` is the cause's id;
     /// correlation id and metadata are inherited.
-    pub fn caused_by(cause: &impl Cause, payload: P) -> Self {
+    pub fn caused_by(cause: &impl Cause, payload: P) -> Result<Self, InvalidPayload> {
+        check_payload(&payload)?;
         let Causation { causation_id, correlation_id, metadata, .. } = cause.causation();
-        Self::build(payload, correlation_id, Some(causation_id), metadata)
+        Ok(Self::build(payload, correlation_id, Some(causation_id), metadata))
     }
 
     /// Replaces the metadata.

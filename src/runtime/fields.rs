@@ -139,9 +139,9 @@ pub struct Metadata {
     pub initiated_by: String,
     /// The broader system the message comes from (`OrderManagementSystem`).
     pub source_system: String,
-    /// Every other entry, kept as it came.
+    /// Every other entry, kept as it came. Private, so that it never holds the two named fields.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+    extra: BTreeMap<String, Value>,
 }
 
 impl Metadata {
@@ -150,9 +150,23 @@ impl Metadata {
         Metadata { initiated_by: initiated_by.into(), source_system: source_system.into(), extra: BTreeMap::new() }
     }
 
-    /// Adds a further entry.
+    /// Adds a further entry; `initiatedBy` and `sourceSystem` set those fields (a string is
+    /// expected there), so that no key is ever written twice.
     pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.into(), value.into());
+        let (key, value) = (key.into(), value.into());
+        let text = || value.as_str().map_or_else(|| value.to_string(), str::to_string);
+        match key.as_str() {
+            "initiatedBy" => self.initiated_by = text(),
+            "sourceSystem" => self.source_system = text(),
+            _ => {
+                self.extra.insert(key, value);
+            }
+        }
         self
+    }
+
+    /// The entries beyond `initiatedBy` and `sourceSystem`.
+    pub fn extra(&self) -> &BTreeMap<String, Value> {
+        &self.extra
     }
 }
