@@ -105,6 +105,7 @@ fn unknown_event_name() {
     v.as_object_mut().unwrap().remove("schemaRef");
     let err = decode(&v).unwrap_err();
     assert!(matches!(&err, DecodeError::UnknownContract { name, .. } if name == "OrderDeletedEvent"), "{err}");
+    assert_eq!(err.pointer(), Some("/eventName"));
 }
 
 #[test]
@@ -220,4 +221,66 @@ fn not_an_object() {
 fn errors_are_std_errors() {
     let err: Box<dyn std::error::Error> = Box::new(AnyEvent::from_json(b"{}").unwrap_err());
     assert_eq!(err.to_string(), "/eventName: required field is missing");
+}
+
+#[test]
+fn an_integral_float_counts_as_an_integer() {
+    // JSON Schema says 2.0 is an integer; the typed quantity still decodes.
+    let mut v = order_created();
+    v["payload"]["items"][0]["quantity"] = json!(2.0);
+    let AnyEvent::OrderCreatedEvent(e) = decode(&v).unwrap() else { panic!("wrong variant") };
+    assert_eq!(e.payload().items[0].quantity.get(), 2);
+}
+
+#[test]
+fn a_schema_valid_number_too_large_for_its_rust_type_names_its_place() {
+    let mut v = order_created();
+    v["payload"]["items"][1]["quantity"] = json!(1e20);
+    let err = decode(&v).unwrap_err();
+    assert!(matches!(&err, DecodeError::Invalid { pointer, .. } if pointer == "/payload/items/1/quantity"), "{err}");
+}
+
+#[test]
+fn a_timestamp_outside_utc_is_refused() {
+    let mut v = order_created();
+    v["timestamp"] = json!("2025-02-25T21:05:00+02:00");
+    let err = decode(&v).unwrap_err();
+    assert_eq!(err.pointer(), Some("/timestamp"));
+    assert!(err.to_string().contains("2025-02-25T19:05:00Z"), "{err}");
+}
+
+#[test]
+fn a_zero_offset_is_utc() {
+    let mut v = order_created();
+    v["timestamp"] = json!("2025-02-25T19:05:00+00:00");
+    let encoded = serde_json::to_value(decode(&v).unwrap()).unwrap();
+    assert_eq!(encoded["timestamp"], "2025-02-25T19:05:00Z");
+}
+
+#[test]
+fn an_unknown_command_names_the_command_name() {
+    let command = json!({
+        "commandName": "CancelOrderCommand",
+        "commandId": "123e4567-e89b-12d3-a456-426614174000",
+        "correlationId": "789e4567-e89b-12d3-a456-426614174123",
+        "timestamp": "2025-02-25T19:00:00Z",
+        "payload": {},
+        "metadata": { "initiatedBy": "user123", "sourceSystem": "OrderManagementSystem" }
+    });
+    let err = events::AnyCommand::from_json(command.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.pointer(), Some("/commandName"), "{err}");
+}
+
+#[test]
+fn a_command_payload_is_validated_too() {
+    let command = json!({
+        "commandName": "CreateOrderCommand",
+        "commandId": "123e4567-e89b-12d3-a456-426614174000",
+        "correlationId": "789e4567-e89b-12d3-a456-426614174123",
+        "timestamp": "2025-02-25T19:00:00Z",
+        "payload": { "customerId": "CUST67890", "items": [] },
+        "metadata": { "initiatedBy": "user123", "sourceSystem": "OrderManagementSystem" }
+    });
+    let err = events::AnyCommand::from_json(command.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.pointer(), Some("/payload/items"), "{err}");
 }

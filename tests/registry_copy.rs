@@ -65,6 +65,10 @@ fn main() {
     assert!(AnyEvent::from_json(order.to_string().as_bytes()).is_err(), "1.0 is closed: no currency");
     order.as_object_mut().unwrap().remove("version");
     assert_eq!(AnyEvent::from_json(order.to_string().as_bytes()).unwrap().schema_ref().version.to_string(), "1.1");
+    // Accepted by no version: the newest version's complaint is the one reported.
+    order["payload"]["currency"] = "eur".into();
+    let err = AnyEvent::from_json(order.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.pointer(), Some("/payload/currency"), "{err}");
     println!("versions ok");
 }
 "#;
@@ -167,6 +171,13 @@ fn the_build_script_reruns_only_when_the_registry_changes() {
 
     let unchanged = cargo(dir, &["build", "--lib", "-v"]);
     assert!(!build_script_ran(&text(&unchanged.stderr)), "reran with nothing changed:\n{}", text(&unchanged.stderr));
+
+    // A change outside the registry rebuilds the crate, not the contracts.
+    let lib = dir.join("src/lib.rs");
+    std::fs::write(&lib, std::fs::read_to_string(&lib).unwrap() + "\n// edited\n").unwrap();
+    let code_edit = cargo(dir, &["build", "--lib", "-v"]);
+    assert!(code_edit.status.success());
+    assert!(!build_script_ran(&text(&code_edit.stderr)), "reran after an edit outside schemas/");
 
     let schema = dir.join("schemas/orderCreatedSchema/1.0.json");
     let edited = std::fs::read_to_string(&schema).unwrap().replace("\"minItems\": 1", "\"minItems\": 2");
