@@ -155,11 +155,9 @@ fn wrong_keyword_value_is_caught_by_the_meta_schema() {
     assert_line(ty, &text, r#""strnig""#);
 }
 
-/// The same mistake in a shared file: reported once, against the shared file, at its pointer.
-/// The generator also reports it against the schema that uses the definition, through the
-/// runtime-validator check, with the pointer `/properties/minimum/type` (a path inside the
-/// meta-schema, which does not exist in the referring file), the line of that file's
-/// `"properties"`, and no mention of the shared file.
+/// The same mistake in a shared file: reported once, against the shared file, at its pointer and
+/// line; the schema that uses the definition gets no second diagnostic of its own (formerly the
+/// runtime-validator check blamed the referrer too, at a pointer into the meta-schema).
 #[test]
 fn wrong_keyword_value_in_a_shared_file_names_only_that_file() {
     let shared = r#"{
@@ -360,8 +358,8 @@ const CYCLE_TEXT: &str = r##"{
 }
 "##;
 
-/// The part that works: the cycle is refused as unsupported, in the right file, naming both
-/// definitions, without overflowing typify's stack.
+/// The cycle is refused as unsupported, in the right file, naming both definitions, without
+/// overflowing typify's stack.
 #[test]
 fn definition_cycle_without_property_is_unsupported() {
     let reg = Registry::new();
@@ -373,9 +371,8 @@ fn definition_cycle_without_property_is_unsupported() {
     assert!(d.pointer.as_deref().is_some_and(|p| p.ends_with("/A") || p.ends_with("/B")), "{d:?}");
 }
 
-/// The pointer must name the definition as written in the file (`/$defs/A`), with its line;
-/// the generator reports the pointer into its internal bundled document (`/definitions/A`),
-/// which does not exist in the file, and therefore no position.
+/// The pointer names the definition as written in the file (`/$defs/A`), with its line, not the
+/// generator's internal bundled document (`/definitions/A`, which does not exist in the file).
 #[test]
 fn definition_cycle_points_into_the_file() {
     let reg = Registry::new();
@@ -388,10 +385,9 @@ fn definition_cycle_points_into_the_file() {
     assert_line(d, CYCLE_TEXT, needle);
 }
 
-/// One cycle, one diagnostic. The generator reports `A → B → A`, then a second, garbled
-/// diagnostic "the definitions B refer to each other ...": `check::visit` returns on finding a
-/// cycle without popping its path or marking the nodes done, so the next start node (`B`) is still
-/// "on the stack" and is taken for a one-element cycle.
+/// One cycle, one diagnostic: `A → B → A`, and no second, garbled one-element "cycle" starting
+/// at `B` (which `check::cycles` used to report when a walk ended on a cycle without marking its
+/// nodes done).
 #[test]
 fn definition_cycle_is_reported_once() {
     let reg = Registry::new();
@@ -590,4 +586,340 @@ fn valid_registry_with_shared_ref_generates_deterministically() {
     assert!(first.contains("pub mod cart_checked_out_schema"), "{first}");
     let second = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first, second, "two runs over the same registry must give the same text");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 16. $ref fragment with non-ASCII text and stray percent signs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ref_fragment_with_non_ascii_and_percent_signs_points_at_nothing() {
+    // `%a` followed by the first byte of `é`, a lone `%` at the end, and `%e9` (which decodes to a
+    // byte that is not UTF-8): none of them may panic the percent-decoder or the line locator.
+    for (i, fragment) in ["/$defs/%aé", "/$defs/é%", "/$defs/%e9x", "/$defs/%C3%A9%"].iter().enumerate() {
+        let text = event(
+            &format!("Odd{i}Event"),
+            &format!(
+                r##""properties": {{
+    "odd": {{ "$ref": "#{fragment}" }}
+  }},
+  "$defs": {{ "Real": {{ "type": "string" }} }}"##
+            ),
+        );
+        let reg = Registry::new();
+        let file = format!("odd{i}Schema/1.0.json");
+        reg.file(&file, &text);
+        let ds = reg.fails();
+        let d = find(&ds, &format!("reg/{file}"), "points at nothing");
+        assert_eq!(d.pointer.as_deref(), Some("/properties/odd/$ref"), "{fragment}: {d:?}");
+        assert!(d.message.contains(fragment), "the message should quote the reference as written: {d:?}");
+        assert_line(d, &text, r#""$ref""#);
+    }
+
+    // The same in a reference to a shared file.
+    let text = event("OddSharedEvent", r#""properties": { "odd": { "$ref": "../_shared/c.json#/$defs/%aé" } }"#);
+    let reg = Registry::new();
+    reg.file("_shared/c.json", r#"{ "$defs": { "Item": { "type": "string" } } }"#);
+    reg.file("oddSharedSchema/1.0.json", &text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/oddSharedSchema/1.0.json", "points at nothing");
+    assert_eq!(d.pointer.as_deref(), Some("/properties/odd/$ref"), "{d:?}");
+    assert!(d.message.contains("reg/_shared/c.json"), "{d:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 17. schema ids that become module names the events crate keeps for itself
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn reserved_module_names_are_refused() {
+    for id in ["runtime", "generated"] {
+        let reg = Registry::new();
+        reg.file(&format!("{id}/1.0.json"), &event("ReservedEvent", SIMPLE_BODY));
+        reg.file("fineSchema/1.0.json", &event("FineEvent", SIMPLE_BODY));
+        let ds = reg.fails();
+        let d = find(&ds, &format!("reg/{id}/1.0.json"), "keeps for itself");
+        assert!(d.message.contains(&format!("`{id}`")), "{d:?}");
+        assert_eq!(ds.len(), 1, "only `{id}` is wrong:\n{}", show(&ds));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 18. a nested title that takes the event's own name
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn nested_title_with_the_event_name_is_refused() {
+    let text = event(
+        "TEvent",
+        r#""properties": {
+    "inner": { "title": "TEvent", "type": "object", "properties": { "a": { "type": "string" } } }
+  }"#,
+    );
+    let reg = Registry::new();
+    reg.file("tSchema/1.0.json", &text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/tSchema/1.0.json", "the name of the event itself");
+    assert!(d.message.contains("`TEvent`"), "{d:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 19. a local definition and a shared one that would get the same type name
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn local_and_shared_definitions_with_the_same_type_name_both_generate() {
+    let reg = Registry::new();
+    reg.file(
+        "_shared/orders.json",
+        r#"{
+  "$defs": {
+    "OrderItem": {
+      "type": "object",
+      "required": ["sku"],
+      "properties": { "sku": { "type": "string" } }
+    }
+  }
+}
+"#,
+    );
+    reg.file(
+        "basketSchema/1.0.json",
+        &event(
+            "BasketEvent",
+            r##""required": ["mine", "theirs"],
+  "properties": {
+    "mine": { "$ref": "#/$defs/order-item" },
+    "theirs": { "$ref": "../_shared/orders.json#/$defs/OrderItem" }
+  },
+  "$defs": {
+    "order-item": {
+      "type": "object",
+      "required": ["quantity"],
+      "properties": { "quantity": { "type": "integer" } }
+    }
+  }"##,
+        ),
+    );
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap_or_else(|e| panic!("{e}"));
+    assert!(code.contains("pub struct OrderItem {"), "the local definition keeps its name:\n{code}");
+    assert!(code.contains("pub struct OrderItem2 {"), "the shared one gets another:\n{code}");
+    assert!(code.contains("pub mine: OrderItem,"), "{code}");
+    assert!(code.contains("pub theirs: OrderItem2,"), "{code}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 20. an event called `Self`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn event_name_self_is_refused() {
+    let text = event("Self", SIMPLE_BODY);
+    let reg = Registry::new();
+    reg.file("selfNameSchema/1.0.json", &text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/selfNameSchema/1.0.json", "`Self`");
+    assert_eq!(d.pointer.as_deref(), Some("/x-event/name"), "{d:?}");
+    assert!(d.message.contains("Rust identifier"), "{d:?}");
+    assert_line(d, &text, r#""Self""#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 21. a subject folder that is a link to a folder outside the registry
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn subject_folder_linked_outside_the_registry_is_refused() {
+    let reg = Registry::new();
+    // Outside the registry: a folder that looks like a subject, with a schema that would be
+    // refused (a malformed file) if it were read at all.
+    let elsewhere = reg.outside().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::write(elsewhere.join("1.0.json"), "{ \"x-event\": ").unwrap();
+    fs::write(elsewhere.join("2.0.json"), event("SmuggledEvent", SIMPLE_BODY)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, reg.dir().join("linkedSchema")).unwrap();
+    reg.file("homeSchema/1.0.json", &event("HomeEvent", SIMPLE_BODY));
+    let ds = reg.fails();
+    let d = find(&ds, "reg/linkedSchema", "outside the registry");
+    assert_eq!(d.pointer, None, "{d:?}");
+    assert_eq!(d.position, None, "{d:?}");
+    assert_eq!(ds.len(), 1, "nothing inside the linked folder is read:\n{}", show(&ds));
+
+    // Without the link, the rest of the registry generates, and nothing of the outside folder.
+    fs::remove_file(reg.dir().join("linkedSchema")).unwrap();
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap_or_else(|e| panic!("{e}"));
+    assert!(code.contains("HomeEventPayload"), "{code}");
+    assert!(!code.contains("Smuggled") && !code.contains("linked_schema"), "{code}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 22. references written as registry URIs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn refs_written_as_registry_uris_resolve() {
+    let reg = Registry::new();
+    reg.file(
+        "_shared/common.json",
+        r#"{
+  "$defs": {
+    "Item": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" } } }
+  }
+}
+"#,
+    );
+    reg.file(
+        "otherSchema/1.0.json",
+        &event(
+            "OtherEvent",
+            r#""properties": { "id": { "type": "string" } },
+  "$defs": {
+    "Item": { "type": "object", "required": ["weight"], "properties": { "weight": { "type": "number" } } }
+  }"#,
+        ),
+    );
+    reg.file(
+        "userSchema/1.0.json",
+        &event(
+            "UserEvent",
+            r#""required": ["shared", "foreign"],
+  "properties": {
+    "shared": { "$ref": "https://schema-registry.example.com/schemas/_shared/common#/$defs/Item" },
+    "foreign": { "$ref": "https://schema-registry.example.com/schemas/otherSchema/1.0#/$defs/Item" }
+  }"#,
+        ),
+    );
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap_or_else(|e| panic!("{e}"));
+    assert!(code.contains("pub struct UserEventPayload"), "{code}");
+    // Both definitions are copied in, under two names, with their own fields.
+    assert!(code.contains("pub code: ::std::string::String") || code.contains("pub code: String"), "{code}");
+    assert!(code.contains("pub weight: f64"), "{code}");
+    assert!(code.contains("pub struct Item2 {"), "the second `Item` gets another name:\n{code}");
+    // Nothing is fetched: the bundled schema holds no URI any more.
+    let user = code.split("pub mod user_schema").nth(1).expect("the user module");
+    assert!(!user.contains("schema-registry.example.com/schemas/_shared"), "{user}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 23. a schema and a shared file of different drafts
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ref_to_a_file_of_another_draft_is_refused() {
+    let text = r#"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "x-event": { "name": "OldDraftEvent", "type": "domain", "source": "Legacy" },
+  "type": "object",
+  "properties": {
+    "item": { "$ref": "../_shared/modern.json#/$defs/Item" }
+  }
+}
+"#;
+    let reg = Registry::new();
+    reg.file(
+        "_shared/modern.json",
+        r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$defs": { "Item": { "type": "object", "properties": { "code": { "type": "string" } } } }
+}
+"#,
+    );
+    reg.file("oldDraftSchema/1.0.json", text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/oldDraftSchema/1.0.json", "same `$schema`");
+    assert_eq!(d.pointer.as_deref(), Some("/properties/item/$ref"), "{d:?}");
+    assert!(d.message.contains("draft-07") && d.message.contains("2020-12"), "both drafts are named: {d:?}");
+    assert!(d.message.contains("reg/_shared/modern.json"), "{d:?}");
+    assert_line(d, text, "modern.json");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 24. properties named like keywords that hold data
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn properties_named_default_and_enum_hold_schemas() {
+    let reg = Registry::new();
+    reg.file(
+        "_shared/c.json",
+        r#"{ "$defs": { "Item": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" } } } } }"#,
+    );
+    reg.file(
+        "keywordPropsSchema/1.0.json",
+        &event(
+            "KeywordPropsEvent",
+            r#""required": ["default", "enum"],
+  "properties": {
+    "default": { "$ref": "../_shared/c.json#/$defs/Item" },
+    "enum": { "$ref": "../_shared/c.json#/$defs/Item" }
+  }"#,
+        ),
+    );
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap_or_else(|e| panic!("{e}"));
+    assert!(code.contains("pub struct Item {"), "{code}");
+    // `default` is only a contextual keyword, a plain field name; `enum` is renamed.
+    assert!(code.contains("pub default: Item,"), "{code}");
+    assert!(code.contains(r#"rename = "enum""#) && code.contains("pub enum_: Item,"), "{code}");
+    // The references were rewritten: the bundled schema names no file.
+    assert!(!code.contains("c.json"), "{code}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 25. an unknown key in x-event
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_key_in_x_event() {
+    let text = r#"{
+  "x-event": { "name": "TypoEvent", "type": "domain", "sorce": "Typos" },
+  "type": "object"
+}
+"#;
+    let reg = Registry::new();
+    reg.file("typoSchema/1.0.json", text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/typoSchema/1.0.json", "unknown key `sorce`");
+    assert_eq!(d.pointer.as_deref(), Some("/x-event/sorce"), "{d:?}");
+    assert_line(d, text, r#""sorce""#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 26. an event-only key in x-command
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn event_type_in_x_command_is_refused() {
+    let text = r#"{
+  "x-command": {
+    "name": "ShipOrderCommand",
+    "type": "domain"
+  },
+  "type": "object"
+}
+"#;
+    let reg = Registry::new();
+    reg.file("shipOrderSchema/1.0.json", text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/shipOrderSchema/1.0.json", "unknown key `type`");
+    assert_eq!(d.pointer.as_deref(), Some("/x-command/type"), "{d:?}");
+    assert!(d.message.contains("x-command"), "{d:?}");
+    assert_line(d, text, r#""domain""#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 27. schema ids that are Rust keywords
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn schema_id_that_is_a_rust_keyword_is_refused() {
+    // `Self` and `Crate` become the modules `self` and `crate`.
+    for id in ["type", "fn", "Self", "Crate"] {
+        let reg = Registry::new();
+        reg.file(&format!("{id}/1.0.json"), &event("KeywordEvent", SIMPLE_BODY));
+        let ds = reg.fails();
+        let d = find(&ds, &format!("reg/{id}/1.0.json"), "rename it");
+        assert!(d.message.contains(&format!("schema id `{id}`")), "{d:?}");
+        assert_eq!(ds.len(), 1, "{}", show(&ds));
+    }
 }
