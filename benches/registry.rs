@@ -36,6 +36,31 @@ struct PlainEnvelope {
     metadata: Metadata,
 }
 
+/// Median time per iteration of each candidate over `rounds` rounds of `iters` iterations,
+/// interleaved round by round so that a slow moment of the machine hits every candidate alike.
+fn side_by_side(rounds: usize, iters: usize, candidates: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    for f in candidates.iter_mut() {
+        f(); // warm up lazily compiled validators and caches
+    }
+    let mut times = vec![Vec::with_capacity(rounds); candidates.len()];
+    for _ in 0..rounds {
+        for (f, t) in candidates.iter_mut().zip(times.iter_mut()) {
+            let start = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.push(start.elapsed() / iters as u32);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[rounds / 2]
+        })
+        .collect()
+}
+
 /// Median time per iteration over `rounds` rounds of `iters` iterations.
 fn measure(rounds: usize, iters: usize, mut f: impl FnMut()) -> Duration {
     f(); // warm up lazily compiled validators and caches
@@ -106,18 +131,20 @@ fn main() {
             .unwrap();
     let schema: serde_json::Value = serde_json::from_str(events::order_created_schema::v1_0::SCHEMA_JSON).unwrap();
     let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
-    let (rounds, iters) = (15, 2_000);
-    let plain = measure(rounds, iters, || {
+    let mut plain = || {
         black_box(serde_json::from_slice::<PlainEnvelope>(black_box(&message)).unwrap());
-    });
-    let ours = measure(rounds, iters, || {
+    };
+    let mut ours = || {
         black_box(AnyEvent::from_json(black_box(&message)).unwrap());
-    });
-    let via_value = measure(rounds, iters, || {
+    };
+    let mut via_value = || {
         let value: serde_json::Value = serde_json::from_slice(black_box(&message)).unwrap();
         assert!(validator.is_valid(&value["payload"]));
         black_box(serde_json::from_value::<PlainEnvelope>(value).unwrap());
-    });
+    };
+    let [plain, ours, via_value] = side_by_side(41, 1_000, &mut [&mut plain, &mut ours, &mut via_value])[..] else {
+        unreachable!()
+    };
 
     println!("code generation (generate + render, median)");
     println!("  shipped registry ({shipped_files} schemas)   {:>10.2?}", shipped_time);
