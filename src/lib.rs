@@ -7,8 +7,21 @@
 //!
 //! # From `cargo new` to a published event
 //!
-//! Depend on this crate (`events = { path = "…" }`), then build messages: the caller gives the
-//! payload and the context, the schema fills in the rest.
+//! 1. `cargo new billing` and add `events = { path = "…" }` (this workspace) to its dependencies.
+//! 2. Describe the new event in the registry, `schemas/paymentReceivedSchema/1.0.json`:
+//!    ```json
+//!    {
+//!      "x-event": { "name": "PaymentReceivedEvent", "type": "integration", "source": "BillingService" },
+//!      "type": "object",
+//!      "additionalProperties": false,
+//!      "required": ["orderId", "amount"],
+//!      "properties": { "orderId": { "type": "string" }, "amount": { "type": "number", "exclusiveMinimum": 0 } }
+//!    }
+//!    ```
+//! 3. `cargo build`: `events::payment_received_schema::{PaymentReceivedEvent, PaymentReceivedEventPayload}`
+//!    now exist, and `AnyEvent::PaymentReceivedEvent` decodes it.
+//! 4. Build messages: the caller gives the payload and the context, the schema fills in the rest.
+//!    With the contracts this registry ships:
 //!
 //! ```
 //! use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
