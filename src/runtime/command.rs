@@ -75,21 +75,21 @@ impl<P: CommandContract> Command<P> {
 
     /// Decodes and validates one command of this type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::from_raw(&RawCommand::parse(bytes)?)
+        Self::from_raw(RawCommand::parse(bytes)?)
     }
 
     /// Types a parsed command envelope; see [`crate::Envelope::from_raw`].
-    pub fn from_raw(raw: &RawCommand) -> Result<Self, DecodeError> {
+    pub fn from_raw(raw: RawCommand) -> Result<Self, DecodeError> {
         decode::check_identity::<P>("/commandName", &raw.name, raw.version, raw.schema_ref.as_ref())?;
-        let payload = decode::payload::<P>(&raw.payload)?;
+        let payload = decode::payload::<P>(raw.payload)?;
         Ok(Command {
             command_id: raw.command_id,
             correlation_id: raw.correlation_id,
             causation_id: raw.causation_id,
             timestamp: raw.timestamp,
-            tags: raw.tags.clone().unwrap_or_else(|| default_tags(P::TAGS)),
+            tags: raw.tags.unwrap_or_else(|| default_tags(P::TAGS)),
             payload,
-            metadata: raw.metadata.clone(),
+            metadata: raw.metadata,
         })
     }
 
@@ -179,7 +179,7 @@ impl<'de, P: CommandContract> Deserialize<'de> for Command<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let raw = RawCommand::from_value(value).map_err(serde::de::Error::custom)?;
-        Self::from_raw(&raw).map_err(serde::de::Error::custom)
+        Self::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
 

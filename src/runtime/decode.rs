@@ -332,15 +332,15 @@ pub(crate) fn mismatch(pointer: &str, expected: &str, found: &str) -> Result<(),
 }
 
 /// Validates the payload against its schema, then reads it into the typed payload.
-pub(crate) fn payload<P: Contract>(value: &Value) -> Result<P, DecodeError> {
-    P::payload_schema().validate(value).map_err(|violations| DecodeError::Payload { violations })?;
-    if let Ok(typed) = P::deserialize(value) {
+pub(crate) fn payload<P: Contract>(mut value: Value) -> Result<P, DecodeError> {
+    P::payload_schema().validate(&value).map_err(|violations| DecodeError::Payload { violations })?;
+    if let Ok(typed) = P::deserialize(&value) {
         return Ok(typed);
     }
     // JSON Schema counts 2.0 as an integer; Rust's integer types do not. Retry with such numbers
-    // written as integers, and name the place if the value still does not fit its type.
-    let normalized = integral_floats_as_integers(value.clone());
-    serde_path_to_error::deserialize(&normalized).map_err(|e| {
+    // written as integers, tracking the path to name the place if the value still does not fit.
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let mut pointer = String::from("/payload");
         for segment in e.path().iter() {
             match segment {
@@ -359,22 +359,19 @@ pub(crate) fn payload<P: Contract>(value: &Value) -> Result<P, DecodeError> {
     })
 }
 
-fn integral_floats_as_integers(value: Value) -> Value {
+/// Rewrites, in place, every float with no fractional part that fits an integer as that integer.
+fn integral_floats_as_integers(value: &mut Value) {
     match value {
         Value::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(f64::NAN);
             if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
-                Value::from(f as i64)
+                *value = Value::from(f as i64);
             } else if f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64 {
-                Value::from(f as u64)
-            } else {
-                Value::Number(n)
+                *value = Value::from(f as u64);
             }
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(integral_floats_as_integers).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, integral_floats_as_integers(v))).collect())
-        }
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }

@@ -106,12 +106,12 @@ impl<P: EventContract> Envelope<P> {
 
     /// Decodes and validates one event of this type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::from_raw(&RawEvent::parse(bytes)?)
+        Self::from_raw(RawEvent::parse(bytes)?)
     }
 
     /// Types a parsed envelope: checks it against the registry, validates the payload, and fills
     /// the fields earlier forms of the spec leave out (`causationId` from `commandId`).
-    pub fn from_raw(raw: &RawEvent) -> Result<Self, DecodeError> {
+    pub fn from_raw(raw: RawEvent) -> Result<Self, DecodeError> {
         decode::check_identity::<P>("/eventName", &raw.name, raw.version, raw.schema_ref.as_ref())?;
         if let Some(t) = raw.event_type {
             decode::mismatch("/eventType", type_name(P::EVENT_TYPE), type_name(t))?;
@@ -119,19 +119,19 @@ impl<P: EventContract> Envelope<P> {
         if let Some(v) = &raw.event_version {
             decode::mismatch("/eventVersion", P::EVENT_VERSION, v)?;
         }
-        let payload = decode::payload::<P>(&raw.payload)?;
+        let payload = decode::payload::<P>(raw.payload)?;
         Ok(Envelope {
             event_id: raw.event_id,
             correlation_id: raw.correlation_id,
             command_id: raw.command_id,
             causation_id: raw.causation_id.or(raw.command_id.map(CausationId::from)),
             timestamp: raw.timestamp,
-            event_source: raw.event_source.clone().unwrap_or_else(|| P::EVENT_SOURCE.to_string()),
+            event_source: raw.event_source.unwrap_or_else(|| P::EVENT_SOURCE.to_string()),
             event_status: raw.event_status.unwrap_or_default(),
-            tags: raw.tags.clone().unwrap_or_else(|| default_tags(P::TAGS)),
+            tags: raw.tags.unwrap_or_else(|| default_tags(P::TAGS)),
             retry_count: raw.retry_count.unwrap_or(0),
             payload,
-            metadata: raw.metadata.clone(),
+            metadata: raw.metadata,
         })
     }
 
@@ -261,7 +261,7 @@ impl<'de, P: EventContract> Deserialize<'de> for Envelope<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let raw = RawEvent::from_value(value).map_err(serde::de::Error::custom)?;
-        Self::from_raw(&raw).map_err(serde::de::Error::custom)
+        Self::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
 

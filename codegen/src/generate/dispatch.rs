@@ -95,11 +95,11 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 
             #[doc = #from_json_doc]
             pub fn from_json(bytes: &[u8]) -> ::std::result::Result<Self, crate::DecodeError> {
-                Self::from_raw(&#raw::parse(bytes)?)
+                Self::from_raw(#raw::parse(bytes)?)
             }
 
             /// Like [`Self::from_json`], from an already parsed envelope.
-            pub fn from_raw(raw: &#raw) -> ::std::result::Result<Self, crate::DecodeError> {
+            pub fn from_raw(raw: #raw) -> ::std::result::Result<Self, crate::DecodeError> {
                 let version = raw.schema_version();
                 match raw.name() {
                     #(#arms)*
@@ -149,23 +149,27 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 /// accepts the message wins.
 fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream, name_pointer: &str) -> TokenStream {
     let name = &versions[0].file.contract.name;
-    let decode = |v: &Variant| {
+    // `raw` is moved into the last attempt and cloned for the others.
+    let decode = |v: &Variant, raw: TokenStream| {
         let ident = &v.ident;
         let payload = payload_path(v.file);
-        quote! { #envelope::<#payload>::from_raw(raw).map(#any::#ident) }
+        quote! { #envelope::<#payload>::from_raw(#raw).map(#any::#ident) }
     };
     let explicit = versions.iter().map(|v| {
         let (major, minor) = (v.file.schema_ref.version.major, v.file.schema_ref.version.minor);
-        let decode = decode(v);
+        let decode = decode(v, quote!(raw));
         quote! { Some(v) if v == crate::SchemaVersion::new(#major, #minor) => #decode, }
     });
-    let mut newest_first = versions.iter().rev();
-    let first = decode(newest_first.next().expect("at least one version"));
+    let last = versions.len() - 1;
+    let attempts: Vec<TokenStream> = versions
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, v)| decode(v, if i == last { quote!(raw) } else { quote!(raw.clone()) }))
+        .collect();
+    let first = &attempts[0];
     // When no version accepts the message, the newest one's complaint is the one to show.
-    let rest = newest_first.map(|v| {
-        let d = decode(v);
-        quote! { .or_else(|newest| #d.map_err(|_| newest)) }
-    });
+    let rest = attempts[1..].iter().map(|d| quote! { .or_else(|newest| #d.map_err(|_| newest)) });
     quote! {
         #name => match version {
             #(#explicit)*
