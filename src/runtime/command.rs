@@ -80,16 +80,17 @@ impl<P: CommandContract> Command<P> {
 
     /// Types a parsed command envelope; see [`crate::Envelope::from_raw`].
     pub fn from_raw(raw: RawCommand) -> Result<Self, DecodeError> {
-        decode::check_identity::<P>("/commandName", &raw.name, raw.version, raw.schema_ref.as_ref())?;
-        let payload = decode::payload::<P>(raw.payload)?;
+        let RawCommand { common, command_id } = raw;
+        decode::check_identity::<P>("/commandName", &common)?;
+        let payload = decode::payload::<P>(common.payload)?;
         Ok(Command {
-            command_id: raw.command_id,
-            correlation_id: raw.correlation_id,
-            causation_id: raw.causation_id,
-            timestamp: raw.timestamp,
-            tags: raw.tags.unwrap_or_else(|| default_tags(P::TAGS)),
+            command_id,
+            correlation_id: common.correlation_id,
+            causation_id: common.causation_id,
+            timestamp: common.timestamp,
+            tags: common.tags.unwrap_or_else(|| default_tags(P::TAGS)),
             payload,
-            metadata: raw.metadata,
+            metadata: common.metadata,
         })
     }
 
@@ -177,9 +178,7 @@ impl<P: CommandContract> Serialize for Command<P> {
 /// Deserializing validates exactly as [`Command::from_json`] does.
 impl<'de, P: CommandContract> Deserialize<'de> for Command<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let raw = RawCommand::from_value(value).map_err(serde::de::Error::custom)?;
-        Self::from_raw(raw).map_err(serde::de::Error::custom)
+        decode::deserialize_via(deserializer, RawCommand::from_value, Self::from_raw)
     }
 }
 

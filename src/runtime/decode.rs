@@ -175,26 +175,70 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// What events and commands both carry, read the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Common {
+    pub name: String,
+    pub correlation_id: CorrelationId,
+    pub causation_id: Option<CausationId>,
+    pub timestamp: DateTime<Utc>,
+    pub version: Option<SchemaVersion>,
+    pub schema_ref: Option<SchemaRef>,
+    pub tags: Option<Vec<String>>,
+    pub payload: Value,
+    pub metadata: Metadata,
+}
+
+impl Common {
+    /// Reads an envelope: its name, then the fields of its kind (`own`), then the shared ones;
+    /// whatever is left is refused.
+    fn read<S>(
+        value: Value,
+        name_key: &str,
+        own: impl FnOnce(&mut Fields) -> Result<S, DecodeError>,
+    ) -> Result<(Common, S), DecodeError> {
+        let mut f = Fields::new(value)?;
+        let name = f.required(name_key)?;
+        let own = own(&mut f)?;
+        let common = Common {
+            name,
+            correlation_id: f.required("correlationId")?,
+            causation_id: f.optional("causationId")?,
+            timestamp: f.timestamp("timestamp")?,
+            version: f.optional("version")?,
+            schema_ref: f.optional("schemaRef")?,
+            tags: f.optional("tags")?,
+            payload: f.payload()?,
+            metadata: f.required("metadata")?,
+        };
+        f.finish()?;
+        Ok((common, own))
+    }
+
+    /// The schema version the message claims: `schemaRef.version`, else `version`.
+    fn schema_version(&self) -> Option<SchemaVersion> {
+        self.schema_ref.as_ref().map(|r| r.version).or(self.version)
+    }
+}
+
 /// An event envelope parsed and shape-checked, its payload not yet validated. Fields the spec's
 /// earlier forms leave out are `None` here and filled from the registry when typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawEvent {
-    pub(crate) name: String,
-    pub(crate) event_id: EventId,
-    pub(crate) correlation_id: CorrelationId,
-    pub(crate) command_id: Option<CommandId>,
-    pub(crate) causation_id: Option<CausationId>,
-    pub(crate) timestamp: DateTime<Utc>,
-    pub(crate) version: Option<SchemaVersion>,
-    pub(crate) schema_ref: Option<SchemaRef>,
-    pub(crate) event_type: Option<EventType>,
-    pub(crate) event_source: Option<String>,
-    pub(crate) event_version: Option<String>,
-    pub(crate) event_status: Option<EventStatus>,
-    pub(crate) tags: Option<Vec<String>>,
-    pub(crate) retry_count: Option<u32>,
-    pub(crate) payload: Value,
-    pub(crate) metadata: Metadata,
+    pub(crate) common: Common,
+    pub(crate) event: EventFields,
+}
+
+/// The fields only events carry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventFields {
+    pub event_id: EventId,
+    pub command_id: Option<CommandId>,
+    pub event_type: Option<EventType>,
+    pub event_source: Option<String>,
+    pub event_version: Option<String>,
+    pub event_status: Option<EventStatus>,
+    pub retry_count: Option<u32>,
 }
 
 impl RawEvent {
@@ -210,53 +254,36 @@ impl RawEvent {
 
     /// Like [`RawEvent::parse`], from a parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, DecodeError> {
-        let mut f = Fields::new(value)?;
-        let raw = RawEvent {
-            name: f.required("eventName")?,
-            event_id: f.required("eventId")?,
-            correlation_id: f.required("correlationId")?,
-            command_id: f.optional("commandId")?,
-            causation_id: f.optional("causationId")?,
-            timestamp: f.timestamp("timestamp")?,
-            version: f.optional("version")?,
-            schema_ref: f.optional("schemaRef")?,
-            event_type: f.optional("eventType")?,
-            event_source: f.optional("eventSource")?,
-            event_version: f.optional("eventVersion")?,
-            event_status: f.optional("eventStatus")?,
-            tags: f.optional("tags")?,
-            retry_count: f.optional("retryCount")?,
-            payload: f.payload()?,
-            metadata: f.required("metadata")?,
-        };
-        f.finish()?;
-        Ok(raw)
+        let (common, event) = Common::read(value, "eventName", |f| {
+            Ok(EventFields {
+                event_id: f.required("eventId")?,
+                command_id: f.optional("commandId")?,
+                event_type: f.optional("eventType")?,
+                event_source: f.optional("eventSource")?,
+                event_version: f.optional("eventVersion")?,
+                event_status: f.optional("eventStatus")?,
+                retry_count: f.optional("retryCount")?,
+            })
+        })?;
+        Ok(RawEvent { common, event })
     }
 
     /// `eventName`.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.common.name
     }
 
     /// The schema version the message claims: `schemaRef.version`, else `version`.
     pub fn schema_version(&self) -> Option<SchemaVersion> {
-        self.schema_ref.as_ref().map(|r| r.version).or(self.version)
+        self.common.schema_version()
     }
 }
 
 /// A command envelope parsed and shape-checked, its payload not yet validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawCommand {
-    pub(crate) name: String,
+    pub(crate) common: Common,
     pub(crate) command_id: CommandId,
-    pub(crate) correlation_id: CorrelationId,
-    pub(crate) causation_id: Option<CausationId>,
-    pub(crate) timestamp: DateTime<Utc>,
-    pub(crate) version: Option<SchemaVersion>,
-    pub(crate) schema_ref: Option<SchemaRef>,
-    pub(crate) tags: Option<Vec<String>>,
-    pub(crate) payload: Value,
-    pub(crate) metadata: Metadata,
 }
 
 impl RawCommand {
@@ -267,41 +294,38 @@ impl RawCommand {
 
     /// Like [`RawCommand::parse`], from a parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, DecodeError> {
-        let mut f = Fields::new(value)?;
-        let raw = RawCommand {
-            name: f.required("commandName")?,
-            command_id: f.required("commandId")?,
-            correlation_id: f.required("correlationId")?,
-            causation_id: f.optional("causationId")?,
-            timestamp: f.timestamp("timestamp")?,
-            version: f.optional("version")?,
-            schema_ref: f.optional("schemaRef")?,
-            tags: f.optional("tags")?,
-            payload: f.payload()?,
-            metadata: f.required("metadata")?,
-        };
-        f.finish()?;
-        Ok(raw)
+        let (common, command_id) = Common::read(value, "commandName", |f| f.required("commandId"))?;
+        Ok(RawCommand { common, command_id })
     }
 
     /// `commandName`.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.common.name
     }
 
     /// The schema version the message claims: `schemaRef.version`, else `version`.
     pub fn schema_version(&self) -> Option<SchemaVersion> {
-        self.schema_ref.as_ref().map(|r| r.version).or(self.version)
+        self.common.schema_version()
     }
 }
 
+/// Deserializes through the decoder: a typed envelope read by serde is validated like any other.
+pub(crate) fn deserialize_via<'de, D, R, T>(
+    deserializer: D,
+    read: fn(Value) -> Result<R, DecodeError>,
+    type_it: fn(R) -> Result<T, DecodeError>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let value = Value::deserialize(deserializer)?;
+    read(value).and_then(type_it).map_err(serde::de::Error::custom)
+}
+
 /// Checks that name, version and schemaRef agree with contract `P`.
-pub(crate) fn check_identity<P: Contract>(
-    name_field: &str,
-    name: &str,
-    version: Option<SchemaVersion>,
-    schema_ref: Option<&SchemaRef>,
-) -> Result<(), DecodeError> {
+pub(crate) fn check_identity<P: Contract>(name_field: &str, common: &Common) -> Result<(), DecodeError> {
+    let (name, version, schema_ref) = (&common.name, common.version, common.schema_ref.as_ref());
     let expected = P::SCHEMA_REF;
     let version_mismatch = |pointer: &str, found: SchemaVersion| DecodeError::Mismatch {
         pointer: pointer.into(),

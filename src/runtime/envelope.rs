@@ -112,26 +112,27 @@ impl<P: EventContract> Envelope<P> {
     /// Types a parsed envelope: checks it against the registry, validates the payload, and fills
     /// the fields earlier forms of the spec leave out (`causationId` from `commandId`).
     pub fn from_raw(raw: RawEvent) -> Result<Self, DecodeError> {
-        decode::check_identity::<P>("/eventName", &raw.name, raw.version, raw.schema_ref.as_ref())?;
-        if let Some(t) = raw.event_type {
+        let RawEvent { common, event } = raw;
+        decode::check_identity::<P>("/eventName", &common)?;
+        if let Some(t) = event.event_type {
             decode::mismatch("/eventType", type_name(P::EVENT_TYPE), type_name(t))?;
         }
-        if let Some(v) = &raw.event_version {
+        if let Some(v) = &event.event_version {
             decode::mismatch("/eventVersion", P::EVENT_VERSION, v)?;
         }
-        let payload = decode::payload::<P>(raw.payload)?;
+        let payload = decode::payload::<P>(common.payload)?;
         Ok(Envelope {
-            event_id: raw.event_id,
-            correlation_id: raw.correlation_id,
-            command_id: raw.command_id,
-            causation_id: raw.causation_id.or(raw.command_id.map(CausationId::from)),
-            timestamp: raw.timestamp,
-            event_source: raw.event_source.unwrap_or_else(|| P::EVENT_SOURCE.to_string()),
-            event_status: raw.event_status.unwrap_or_default(),
-            tags: raw.tags.unwrap_or_else(|| default_tags(P::TAGS)),
-            retry_count: raw.retry_count.unwrap_or(0),
+            event_id: event.event_id,
+            correlation_id: common.correlation_id,
+            command_id: event.command_id,
+            causation_id: common.causation_id.or(event.command_id.map(CausationId::from)),
+            timestamp: common.timestamp,
+            event_source: event.event_source.unwrap_or_else(|| P::EVENT_SOURCE.to_string()),
+            event_status: event.event_status.unwrap_or_default(),
+            tags: common.tags.unwrap_or_else(|| default_tags(P::TAGS)),
+            retry_count: event.retry_count.unwrap_or(0),
             payload,
-            metadata: raw.metadata,
+            metadata: common.metadata,
         })
     }
 
@@ -259,9 +260,7 @@ impl<P: EventContract> Serialize for Envelope<P> {
 /// Deserializing validates exactly as [`Envelope::from_json`] does.
 impl<'de, P: EventContract> Deserialize<'de> for Envelope<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let raw = RawEvent::from_value(value).map_err(serde::de::Error::custom)?;
-        Self::from_raw(raw).map_err(serde::de::Error::custom)
+        decode::deserialize_via(deserializer, RawEvent::from_value, Self::from_raw)
     }
 }
 
