@@ -114,6 +114,7 @@ fn unknown_schema_version() {
     v["schemaRef"]["version"] = json!("9.9");
     let err = decode(&v).unwrap_err();
     assert!(matches!(err, DecodeError::UnknownContract { version: Some(_), .. }), "{err}");
+    assert_eq!(err.pointer(), Some("/schemaRef/version"));
 }
 
 #[test]

@@ -218,3 +218,15 @@ fn a_schema_that_crashes_typify_fails_the_build_with_a_message() {
     assert!(stderr.contains("typify crashed"), "{stderr}");
     assert!(stderr.contains("1 problem"), "{stderr}");
 }
+
+#[test]
+fn a_registry_of_events_only_builds() {
+    // `AnyCommand` is still generated, empty, and the crate compiles.
+    let copy = copy_workspace();
+    let dir = copy.path();
+    for subject in ["createOrderSchema", "sendOrderConfirmationSchema"] {
+        std::fs::remove_dir_all(dir.join("schemas").join(subject)).unwrap();
+    }
+    let out = cargo(dir, &["build", "--lib"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

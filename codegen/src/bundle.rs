@@ -116,16 +116,19 @@ pub fn bundle(
     let mut local = Vec::new();
     for key in ["definitions", "$defs"] {
         if let Some(Value::Object(defs)) = map.remove(key) {
-            for (name, schema) in defs {
-                let pointer = format!("/{key}/{}", escape(&name));
-                if !b.taken.insert(pascal_case(&name)) {
+            for (written, schema) in defs {
+                let pointer = format!("/{key}/{}", escape(&written));
+                if !b.taken.insert(pascal_case(&written)) {
                     b.problems.push(b.diag(
                         &main,
                         &pointer,
-                        format!("`{name}` is defined both in `definitions` and in `$defs`"),
+                        format!("`{written}` becomes the same Rust type name as another definition of this file; rename one"),
                     ));
                     continue;
                 }
+                // A name that would need escaping in a reference (`a/b`, `my thing`, `100%`) is
+                // renamed to the Rust type name it gets anyway.
+                let name = if is_plain_name(&written) { written } else { b.plain_name(&written) };
                 b.names.insert((main.clone(), pointer.clone()), name.clone());
                 local.push((name, schema, pointer));
             }
@@ -305,6 +308,20 @@ impl Bundler<'_> {
         }
     }
 
+    /// The Rust type name of `written`, which the caller has already reserved in `taken`
+    /// (a name with no letter or digit at all gets one of its own).
+    fn plain_name(&mut self, written: &str) -> String {
+        let base = pascal_case(written);
+        if !base.is_empty() {
+            return base;
+        }
+        let mut n = 1;
+        while !self.taken.insert(format!("Definition{n}")) {
+            n += 1;
+        }
+        format!("Definition{n}")
+    }
+
     fn fresh_name(&mut self, path: &Path, fragment: &str) -> String {
         let last =
             fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(|s| s.replace("~1", "/").replace("~0", "~"));
@@ -328,6 +345,11 @@ fn draft_of(doc: &Value) -> String {
         .unwrap_or("https://json-schema.org/draft/2020-12/schema")
         .trim_end_matches('#')
         .replace("http://", "https://")
+}
+
+/// Whether a definition name can stand in `#/definitions/<name>` as it is.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
 /// Escapes one JSON pointer token.

@@ -11,6 +11,9 @@ use crate::registry::{Contract, ContractKind, EventType, Registry, SchemaFile, S
 /// Folders whose name starts with this hold shared definitions, not subjects.
 pub const SHARED_PREFIX: char = '_';
 
+const OUTSIDE: &str =
+    "is a link that leads outside the registry folder (or nowhere); the generator reads nothing outside it";
+
 const EXTENSION_KEYS: [&str; 6] = ["name", "type", "source", "tags", "eventVersion", "description"];
 
 /// Shows `path` relative to the registry folder's parent: `schemas/a/1.0.json`.
@@ -60,10 +63,7 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
             continue;
         }
         if !inside(&real_root, &path) {
-            problems.push(Diagnostic::file(
-                display,
-                "leads outside the registry folder through a link; the generator reads nothing outside it",
-            ));
+            problems.push(Diagnostic::file(display, OUTSIDE));
             continue;
         }
         if !is_schema_id(&name) {
@@ -106,16 +106,16 @@ fn load_subject(root: &Path, dir: &Path, id: &str, base_uri: &str) -> Result<Sub
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     for path in entries {
         let display = display_path(root, &path);
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // editor and system files (`.#1.0.json` locks, `.DS_Store`)
+        }
         if !inside(&real_root, &path) {
-            problems.push(Diagnostic::file(
-                display,
-                "leads outside the registry folder through a link; the generator reads nothing outside it",
-            ));
+            problems.push(Diagnostic::file(display, OUTSIDE));
             continue;
         }
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let Some(stem) = name.strip_suffix(".json") else {
-            if !name.starts_with('.') && !name.ends_with(".md") {
+            if !name.ends_with(".md") {
                 problems.push(Diagnostic::file(
                     display,
                     "only <MAJOR.MINOR>.json schema files (and .md notes) belong in a subject folder",
@@ -202,7 +202,7 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
     let tags = read_tags(ext, &base, &mut problems, &at);
     if let Some(n) = &name {
         if !is_type_name(n) {
-            problems.push(at(&format!("{base}/name"), format!("`{n}` is not an UpperCamelCase Rust identifier (ASCII letters and digits, starting with a capital)")));
+            problems.push(at(&format!("{base}/name"), format!("`{n}` is not an UpperCamelCase Rust identifier of its own (ASCII letters and digits, starting with a capital, not a keyword nor a name of Rust's prelude such as `String`)")));
         }
     }
     let kind = if kind_is_event {
@@ -266,4 +266,5 @@ fn is_type_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_alphanumeric())
         && !crate::generate::is_keyword(name)
+        && !crate::generate::PRELUDE_NAMES.contains(&name)
 }

@@ -63,3 +63,29 @@ fn bad_usage_is_refused() {
     let out = Command::new(env!("CARGO_BIN_EXE_events-codegen")).arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn concurrent_runs_writing_the_same_file_do_not_share_typify_jobs() {
+    let a = registry(&[("pingSchema/1.0.json", GOOD)]);
+    let b = registry(&[("zedSchema/1.0.json", &GOOD.replace("Ping", "Zed"))]);
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("events.rs");
+    let spawn = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_events-codegen"))
+            .args(["generate", "--schemas"])
+            .arg(dir.join("reg"))
+            .arg("--out")
+            .arg(&target)
+            .spawn()
+            .unwrap()
+    };
+    for _ in 0..3 {
+        let (mut x, mut y) = (spawn(a.path()), spawn(b.path()));
+        assert!(x.wait().unwrap().success());
+        assert!(y.wait().unwrap().success());
+        let code = std::fs::read_to_string(&target).unwrap();
+        assert!(code.contains("PingEventPayload") != code.contains("ZedEventPayload"), "a mix of both registries");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("events.rs")], "job folders left behind");
+}

@@ -923,3 +923,102 @@ fn schema_id_that_is_a_rust_keyword_is_refused() {
         assert_eq!(ds.len(), 1, "{}", show(&ds));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 28. names found in the second review
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn definition_names_that_need_escaping_generate() {
+    let reg = Registry::new();
+    reg.file(
+        "oddSchema/1.0.json",
+        &event(
+            "OddEvent",
+            r##""properties": {
+    "a": { "$ref": "#/$defs/a~1b" },
+    "b": { "$ref": "#/$defs/my%20thing" },
+    "c": { "$ref": "#/$defs/100%25" }
+  },
+  "$defs": {
+    "a/b": { "type": "string" },
+    "my thing": { "type": "integer" },
+    "100%": { "type": "boolean" }
+  }"##,
+        ),
+    );
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap();
+    // typify's own case conversion names the types.
+    for field in [
+        "pub a: ::std::option::Option<Ab>",
+        "pub b: ::std::option::Option<MyThing>",
+        "pub c: ::std::option::Option<X100>",
+    ] {
+        assert!(code.contains(field), "missing `{field}` in:\n{code}");
+    }
+}
+
+#[test]
+fn a_definition_named_like_a_prelude_type_is_refused() {
+    let reg = Registry::new();
+    reg.file(
+        "okSchema/1.0.json",
+        &event("OkEvent", r##""properties": { "x": { "$ref": "#/$defs/ok" } }, "$defs": { "ok": { "type": "string", "minLength": 1 } }"##),
+    );
+    let ds = reg.fails();
+    let d = find(&ds, "reg/okSchema/1.0.json", "shadow Rust's own `Ok`");
+    assert!(d.message.contains("rename"), "{d:?}");
+}
+
+#[test]
+fn an_event_named_like_a_prelude_type_is_refused() {
+    let reg = Registry::new();
+    let text = event("String", SIMPLE_BODY);
+    reg.file("stringSchema/1.0.json", &text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/stringSchema/1.0.json", "prelude");
+    assert_eq!(d.pointer.as_deref(), Some("/x-event/name"));
+    assert_line(d, &text, "\"name\"");
+}
+
+#[test]
+fn draft4_exclusive_bounds_generate() {
+    let reg = Registry::new();
+    reg.file(
+        "legacySchema/1.0.json",
+        r#"{
+  "$schema": "http://json-schema.org/draft-04/schema#",
+  "x-event": { "name": "LegacyEvent", "type": "domain", "source": "Old" },
+  "type": "object",
+  "properties": { "ratio": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1, "exclusiveMaximum": false } }
+}"#,
+    );
+    let code = reg.generate().unwrap_or_else(|e| panic!("{e}")).render().unwrap();
+    assert!(code.contains("LegacyEventPayload"), "{code}");
+    // Validation keeps draft 4's meaning: the bundled schema is the schema as written.
+    assert!(code.contains(r#"\"exclusiveMinimum\":true"#), "{code}");
+}
+
+#[test]
+fn editor_files_in_a_subject_folder_are_ignored() {
+    let reg = Registry::new();
+    reg.file("pingSchema/1.0.json", &event("PingEvent", SIMPLE_BODY));
+    // Emacs keeps a lock as a dangling link named `.#<file>`.
+    std::os::unix::fs::symlink("user@host.1234:1700000000", reg.dir().join("pingSchema/.#1.0.json")).unwrap();
+    reg.file("pingSchema/.DS_Store", "binary junk");
+    assert!(reg.generate().is_ok());
+}
+
+#[test]
+fn definitions_that_become_one_type_name_are_refused() {
+    let reg = Registry::new();
+    let text = event(
+        "LineEvent",
+        r##""properties": { "a": { "$ref": "#/$defs/line-item" }, "b": { "$ref": "#/$defs/lineItem" } },
+  "$defs": { "line-item": { "type": "string" }, "lineItem": { "type": "integer" } }"##,
+    );
+    reg.file("lineSchema/1.0.json", &text);
+    let ds = reg.fails();
+    let d = find(&ds, "reg/lineSchema/1.0.json", "same Rust type name");
+    assert_eq!(d.pointer.as_deref(), Some("/$defs/lineItem"));
+}

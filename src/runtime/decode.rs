@@ -219,6 +219,14 @@ impl Common {
     fn schema_version(&self) -> Option<SchemaVersion> {
         self.schema_ref.as_ref().map(|r| r.version).or(self.version)
     }
+
+    fn version_pointer(&self) -> &'static str {
+        if self.schema_ref.is_some() {
+            "/schemaRef/version"
+        } else {
+            "/version"
+        }
+    }
 }
 
 /// An event envelope parsed and shape-checked, its payload not yet validated. Fields the spec's
@@ -277,6 +285,11 @@ impl RawEvent {
     pub fn schema_version(&self) -> Option<SchemaVersion> {
         self.common.schema_version()
     }
+
+    /// Where that version is written: `/schemaRef/version`, else `/version`.
+    pub fn version_pointer(&self) -> &'static str {
+        self.common.version_pointer()
+    }
 }
 
 /// A command envelope parsed and shape-checked, its payload not yet validated.
@@ -306,6 +319,11 @@ impl RawCommand {
     /// The schema version the message claims: `schemaRef.version`, else `version`.
     pub fn schema_version(&self) -> Option<SchemaVersion> {
         self.common.schema_version()
+    }
+
+    /// Where that version is written: `/schemaRef/version`, else `/version`.
+    pub fn version_pointer(&self) -> &'static str {
+        self.common.version_pointer()
     }
 }
 

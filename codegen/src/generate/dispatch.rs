@@ -19,6 +19,9 @@ struct Variant<'a> {
     file: &'a SchemaFile,
 }
 
+/// Emits the decoder of one family even when the registry has none of it, so that services can
+/// name `AnyCommand` in a registry of events only. Matches go through `*self`, the form that also
+/// compiles for an empty enum.
 fn family(registry: &Registry, events: bool) -> TokenStream {
     // Versions of one name, oldest first; names in registry order.
     let mut by_name: BTreeMap<&str, Vec<&SchemaFile>> = BTreeMap::new();
@@ -61,7 +64,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
         })
         .collect();
     let names: Vec<&str> = by_name.keys().copied().collect();
-    let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope, name_pointer));
+    let arms = variants.iter().map(|versions| name_arm(versions, &any, &envelope));
     let doc = format!(" Every {kind_word} of the registry, decoded and validated against its schema.");
     let from_json_doc = format!(
         " Decodes and validates one {kind_word}: dispatches on its name and schema version, checks that the envelope agrees with the registry, and validates the payload against every constraint of its schema."
@@ -70,14 +73,14 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
         quote! {
             /// The event's id.
             pub fn event_id(&self) -> crate::EventId {
-                match self { #(Self::#idents(e) => e.event_id(),)* }
+                match *self { #(Self::#idents(ref e) => e.event_id(),)* }
             }
         }
     } else {
         quote! {
             /// The command's id.
             pub fn command_id(&self) -> crate::CommandId {
-                match self { #(Self::#idents(e) => e.command_id(),)* }
+                match *self { #(Self::#idents(ref e) => e.command_id(),)* }
             }
         }
     };
@@ -109,17 +112,17 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 
             /// The contract's name.
             pub fn #name_method(&self) -> &'static str {
-                match self { #(Self::#idents(_) => <#payloads as crate::Contract>::NAME,)* }
+                match *self { #(Self::#idents(_) => <#payloads as crate::Contract>::NAME,)* }
             }
 
             /// The schema this message follows.
             pub fn schema_ref(&self) -> crate::SchemaRef {
-                match self { #(Self::#idents(e) => e.schema_ref(),)* }
+                match *self { #(Self::#idents(ref e) => e.schema_ref(),)* }
             }
 
             /// The business process this message belongs to.
             pub fn correlation_id(&self) -> crate::CorrelationId {
-                match self { #(Self::#idents(e) => e.correlation_id(),)* }
+                match *self { #(Self::#idents(ref e) => e.correlation_id(),)* }
             }
 
             #id_method
@@ -127,13 +130,13 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 
         impl crate::Cause for #any {
             fn causation(&self) -> crate::Causation {
-                match self { #(Self::#idents(e) => crate::Cause::causation(e),)* }
+                match *self { #(Self::#idents(ref e) => crate::Cause::causation(e),)* }
             }
         }
 
         impl ::serde::Serialize for #any {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                match self { #(Self::#idents(e) => e.serialize(serializer),)* }
+                match *self { #(Self::#idents(ref e) => e.serialize(serializer),)* }
             }
         }
 
@@ -147,7 +150,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
 
 /// One `match` arm: an explicit version picks its variant; without one, the newest version that
 /// accepts the message wins.
-fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream, name_pointer: &str) -> TokenStream {
+fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStream) -> TokenStream {
     let name = &versions[0].file.contract.name;
     // `raw` is moved into the last attempt and cloned for the others.
     let decode = |v: &Variant, raw: TokenStream| {
@@ -173,7 +176,7 @@ fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStre
     quote! {
         #name => match version {
             #(#explicit)*
-            Some(_) => Err(crate::DecodeError::UnknownContract { pointer: #name_pointer.to_string(), name: #name.to_string(), version }),
+            Some(_) => Err(crate::DecodeError::UnknownContract { pointer: raw.version_pointer().to_string(), name: #name.to_string(), version }),
             None => #first #(#rest)*,
         },
     }

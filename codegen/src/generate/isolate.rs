@@ -48,11 +48,27 @@ fn out_path(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("job-{i}.out.json"))
 }
 
+/// Removes the job folder however the run ends.
+struct JobDir<'a>(&'a Path);
+
+impl Drop for JobDir<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0);
+    }
+}
+
 fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Result<String, String>>> {
+    // One folder per run: two runs writing the same output never share jobs.
+    let dir = &dir.with_file_name(format!(
+        "{}-{}",
+        dir.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
     std::fs::create_dir_all(dir)?;
+    let _cleanup = JobDir(dir);
     for (i, job) in jobs.iter().enumerate() {
         std::fs::write(job_path(dir, i), json!({ "payload": job.payload, "schema": job.schema }).to_string())?;
     }
@@ -93,7 +109,6 @@ fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Resu
             from += 1;
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
     Ok(results.into_iter().map(|r| r.expect("every job has a result")).collect())
 }
 

@@ -57,6 +57,33 @@ pub fn module_name(id: &str) -> String {
 /// Module names the host crate keeps for itself: its runtime, and the module holding this code.
 pub const RESERVED_MODULES: [&str; 2] = ["runtime", "generated"];
 
+/// Names from Rust's prelude that typify's code uses without a path: a generated type of the same
+/// name would shadow them and break that code.
+pub const PRELUDE_NAMES: [&str; 22] = [
+    "Ok",
+    "Err",
+    "Some",
+    "None",
+    "Option",
+    "Result",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "AsMut",
+    "Iterator",
+    "IntoIterator",
+    "Clone",
+    "Drop",
+];
+
 /// Whether `word` cannot be used as a plain Rust identifier.
 pub fn is_keyword(word: &str) -> bool {
     syn::parse_str::<syn::Ident>(word).is_err()

@@ -20,6 +20,7 @@ thread_local! {
 /// Returns the generated code as text (token streams cannot cross threads or processes).
 pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, String> {
     let mut schema = bundled.clone();
+    draft4_bounds(&mut schema);
     if let Some(map) = schema.as_object_mut() {
         map.insert("title".into(), Value::String(payload.to_string()));
     }
@@ -44,6 +45,29 @@ pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, Stri
     }
 }
 
+/// Rewrites draft 4's boolean `exclusiveMinimum`/`exclusiveMaximum` into the numeric form of
+/// later drafts, the only one typify reads. Only typify's copy changes: validation uses the schema
+/// as written.
+fn draft4_bounds(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (bound, exclusive) in [("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")] {
+                if let Some(Value::Bool(flag)) = map.get(exclusive).cloned() {
+                    map.remove(exclusive);
+                    if flag {
+                        if let Some(limit) = map.remove(bound) {
+                            map.insert(exclusive.to_string(), limit);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(draft4_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(draft4_bounds),
+        _ => {}
+    }
+}
+
 /// Turns typify's text back into tokens and checks what the rest of the generated module relies
 /// on: the payload is a type of its own, and no two types (nor the envelope alias) share a name.
 pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str) -> Result<TokenStream, String> {
@@ -59,6 +83,9 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str) -> Result<T
             syn::Item::Type(t) => (&t.ident, false),
             _ => continue,
         };
+        if super::PRELUDE_NAMES.contains(&ident.to_string().as_str()) {
+            return Err(format!("a `title` or definition in this schema names a type `{ident}`, which would shadow Rust's own `{ident}`; rename it"));
+        }
         if ident == alias {
             return Err(format!("a `title` or definition in this schema names a type `{alias}`, the name of the event itself; rename it"));
         }
