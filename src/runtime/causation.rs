@@ -16,6 +16,16 @@ pub struct Causation {
 }
 
 /// A message that can cause others: any command or event, typed or decoded through `AnyEvent`.
+///
+/// ```
+/// use events::{AnyEvent, Cause, CausationId};
+///
+/// let wire = std::fs::read("tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
+/// let received = AnyEvent::from_json(&wire).unwrap();
+/// let passed_on = received.causation();
+/// assert_eq!(passed_on.causation_id, CausationId::from(received.event_id()));
+/// assert_eq!(passed_on.correlation_id, received.correlation_id());
+/// ```
 pub trait Cause {
     /// What a message caused by this one inherits.
     fn causation(&self) -> Causation;

@@ -16,6 +16,22 @@ use crate::{
 };
 
 /// A command: payload `P` with its id, correlation and cause.
+///
+/// ```
+/// use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
+/// use events::{CorrelationId, Metadata};
+///
+/// // Joining a business process started elsewhere.
+/// let process = CorrelationId::new();
+/// let payload = SendOrderConfirmationCommandPayload {
+///     order_id: "ORD12345".try_into().unwrap(),
+///     customer_id: "CUST67890".try_into().unwrap(),
+/// };
+/// let command = SendOrderConfirmationCommand::within(process, payload, Metadata::new("admin", "Backoffice")).unwrap();
+/// assert_eq!(command.correlation_id(), process);
+/// assert_eq!(command.causation_id(), None);
+/// assert!(command.to_json().starts_with(r#"{"commandName":"SendOrderConfirmationCommand""#));
+/// ```
 #[derive(Clone, PartialEq)]
 pub struct Command<P: CommandContract> {
     command_id: CommandId,

@@ -34,6 +34,21 @@ pub trait EventContract: Contract {
 pub trait CommandContract: Contract {}
 
 /// A payload that breaks its schema, refused when an envelope is made from it.
+///
+/// ```
+/// use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+///
+/// // `items` is an array with at least one entry: the type says array, the schema says the rest.
+/// let payload = OrderCreatedEventPayload {
+///     order_id: "ORD12345".try_into().unwrap(),
+///     customer_id: "CUST67890".try_into().unwrap(),
+///     items: vec![],
+///     total_amount: 0.0,
+/// };
+/// let err = OrderCreatedEvent::new(payload, events::Metadata::new("u", "s")).unwrap_err();
+/// assert_eq!(err.violations[0].pointer, "/payload/items");
+/// assert_eq!(err.violations[0].keyword, "minItems");
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("the payload of {contract} violates its schema: {}", violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
 pub struct InvalidPayload {

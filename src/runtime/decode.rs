@@ -11,6 +11,13 @@ use crate::{
 };
 
 /// Why a message was refused. Every variant that concerns a value names its JSON pointer.
+///
+/// ```
+/// let bytes = br#"{"eventName": "OrderCreatedEvent", "eventId": "not-a-uuid"}"#;
+/// let err = events::AnyEvent::from_json(bytes).unwrap_err();
+/// assert_eq!(err.pointer(), Some("/eventId"));
+/// assert!(matches!(err, events::DecodeError::Invalid { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
     /// The bytes are not JSON.

@@ -17,6 +17,20 @@ use crate::{
 ///
 /// What the schema knows (`eventName`, `version`, `schemaRef`, `eventType`, `eventVersion`) comes
 /// from `P` and cannot be set wrong; decoding checks that a message agrees with it.
+///
+/// ```
+/// use events::inventory_updated_domain_schema::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
+/// use events::{EventStatus, EventType, Metadata};
+///
+/// let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+/// let event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "InventoryManagementSystem")).unwrap();
+/// assert_eq!(event.event_type(), EventType::Domain);
+/// assert_eq!(event.event_status(), EventStatus::Created);
+/// assert_eq!(event.schema_ref().id, "inventoryUpdatedDomainSchema");
+///
+/// // What goes on the wire decodes to the same event.
+/// assert_eq!(InventoryUpdatedEvent::from_json(event.to_json().as_bytes()).unwrap(), event);
+/// ```
 #[derive(Clone, PartialEq)]
 pub struct Envelope<P: EventContract> {
     event_id: EventId,
