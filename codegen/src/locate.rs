@@ -4,6 +4,11 @@
 //! instead. It only needs to be right on text serde_json has already accepted.
 
 /// 1-based line and column of the value at `pointer`, or of its deepest existing ancestor.
+///
+/// ```
+/// let text = "{\n  \"properties\": {\n    \"n\": { \"minimum\": \"ten\" }\n  }\n}";
+/// assert_eq!(events_codegen::position_of(text, "/properties/n/minimum"), Some((3, 23)));
+/// ```
 pub fn position_of(source: &str, pointer: &str) -> Option<(usize, usize)> {
     let tokens: Vec<String> = match pointer {
         "" => Vec::new(),

@@ -16,6 +16,12 @@ fn pretty(tokens: TokenStream, what: &str) -> Result<String, Diagnostic> {
 
 impl Generated {
     /// The whole registry as one Rust file, as `build.rs` writes it.
+    ///
+    /// ```
+    /// let code = events_codegen::Config::new().schema_dir("../schemas").generate().unwrap().render().unwrap();
+    /// assert!(code.contains("pub enum AnyEvent"));
+    /// assert!(code.contains("pub type OrderCreatedEvent = crate::Envelope<OrderCreatedEventPayload>;"));
+    /// ```
     pub fn render(&self) -> Result<String, crate::Error> {
         let subjects = self.subjects.iter().map(|s| s.tokens(true));
         let dispatch = &self.dispatch;
@@ -25,6 +31,13 @@ impl Generated {
 
     /// The same code cut into reviewable pieces: one per schema version (named
     /// `<schemaId>-<version>`), and `registry` for the module tree and the decoders.
+    ///
+    /// ```
+    /// let units = events_codegen::Config::new().schema_dir("../schemas").generate().unwrap().units().unwrap();
+    /// let names: Vec<&str> = units.iter().map(|(name, _)| name.as_str()).collect();
+    /// assert!(names.contains(&"orderCreatedSchema-1.0"));
+    /// assert_eq!(names.last(), Some(&"registry"));
+    /// ```
     pub fn units(&self) -> Result<Vec<(String, String)>, crate::Error> {
         let mut units = Vec::new();
         for s in &self.subjects {
