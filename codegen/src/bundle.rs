@@ -42,11 +42,6 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// Every document read so far, in path order.
-    pub fn iter(&self) -> impl Iterator<Item = (&PathBuf, &Document)> {
-        self.docs.iter()
-    }
-
     /// Checks each shared file once against its meta-schema; false when one of `paths` is invalid.
     pub fn check_shared(&mut self, paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> bool {
         let mut ok = true;
@@ -54,7 +49,11 @@ impl Documents {
             let passed = match self.checked.get(path) {
                 Some(passed) => *passed,
                 None => {
-                    let found = self.docs.get(path).map(crate::check::meta_schema).unwrap_or_default();
+                    let found = self
+                        .docs
+                        .get(path)
+                        .map(|d| crate::check::meta_schema(&d.display, &d.source, &d.value))
+                        .unwrap_or_default();
                     let passed = found.is_empty();
                     problems.extend(found);
                     self.checked.insert(path.clone(), passed);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::bundle::{escape, Document};
+use crate::bundle::escape;
 use crate::error::Diagnostic;
 use crate::registry::{Registry, SchemaFile};
 
@@ -26,23 +26,23 @@ const NESTING_KEYWORDS: [&str; 10] = [
 ];
 
 /// Checks a document against the meta-schema of its draft (`$schema`, 2020-12 when absent).
-pub fn meta_schema(doc: &Document) -> Vec<Diagnostic> {
-    let validator = match jsonschema::meta::validator_for(&doc.value) {
+pub fn meta_schema(display: &str, source: &str, value: &Value) -> Vec<Diagnostic> {
+    let validator = match jsonschema::meta::validator_for(value) {
         Ok(v) => v,
         Err(e) => {
             return vec![Diagnostic::at(
-                doc.display.clone(),
-                Some(&doc.source),
+                display,
+                Some(source),
                 "/$schema",
                 format!("unknown `$schema`: {e}; use a draft from 4 to 2020-12"),
             )]
         }
     };
     validator
-        .iter_errors(&doc.value)
+        .iter_errors(value)
         .map(|e| {
             let pointer = e.instance_path().to_string();
-            Diagnostic::at(doc.display.clone(), Some(&doc.source), pointer, format!("invalid schema: {e}"))
+            Diagnostic::at(display, Some(source), pointer, format!("invalid schema: {e}"))
         })
         .collect()
 }
@@ -63,7 +63,8 @@ pub fn validator(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
     }
 }
 
-/// The options the runtime validator is built with; the generated code uses the same.
+/// The options the runtime validator is built with: keep in step with `PayloadSchema::compile`
+/// in the events crate, which cannot depend on this one.
 pub fn runtime_options() -> jsonschema::ValidationOptions<'static> {
     jsonschema::options().should_validate_formats(true)
 }

@@ -138,11 +138,7 @@ impl Config {
         let mut docs = Documents::default();
         let mut ready = Vec::new();
         for file in registry.files() {
-            let meta = check::meta_schema(&crate::bundle::Document {
-                display: file.display.clone(),
-                source: file.source.clone(),
-                value: file.document.clone(),
-            });
+            let meta = check::meta_schema(&file.display, &file.source, &file.document);
             let meta_ok = meta.is_empty();
             problems.0.extend(meta);
             // References are checked even when keywords are wrong, so one build shows both.

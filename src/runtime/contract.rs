@@ -85,6 +85,7 @@ impl PayloadSchema {
     #[doc(hidden)]
     pub fn compile(schema_json: &str) -> Self {
         let schema: Value = serde_json::from_str(schema_json).expect("generated schema text is JSON");
+        // The same options as the generator's build-time check (`events_codegen::check::runtime_options`).
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
