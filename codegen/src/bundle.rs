@@ -82,6 +82,38 @@ pub struct Bundle {
     pub schema: Value,
     /// The other files it took definitions from.
     pub uses: Vec<PathBuf>,
+    /// Where each of `definitions` was written, so that messages point at the source, not the bundle.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+/// Where a bundled definition comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file, as shown in messages.
+    pub display: String,
+    /// The definition's JSON pointer in that file.
+    pub pointer: String,
+    /// That file's text, for line numbers.
+    pub source: String,
+}
+
+impl Bundle {
+    /// Turns a pointer into the bundled schema into the file and pointer where it was written;
+    /// `own` is the bundled file itself.
+    pub fn locate(&self, own: &crate::registry::SchemaFile, pointer: &str) -> Diagnostic {
+        let def = pointer.strip_prefix("/definitions/").map(|rest| rest.split_once('/').unwrap_or((rest, "")));
+        if let Some((name, rest)) = def {
+            if let Some(o) = self.origins.get(&unescape(name)) {
+                let inner = if rest.is_empty() { o.pointer.clone() } else { format!("{}/{rest}", o.pointer) };
+                return Diagnostic::at(o.display.clone(), Some(&o.source), inner, String::new());
+            }
+        }
+        Diagnostic::at(own.display.clone(), Some(&own.source), pointer, String::new())
+    }
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
 }
 
 /// Bundles `file`.
@@ -108,9 +140,12 @@ pub fn bundle(
         problems: Vec::new(),
     };
     let mut root = file.document.clone();
-    let Some(map) = root.as_object_mut() else { return Ok(Bundle { schema: root, uses: Vec::new() }) };
+    let Some(map) = root.as_object_mut() else {
+        return Ok(Bundle { schema: root, uses: Vec::new(), origins: BTreeMap::new() });
+    };
     map.remove("x-event");
     map.remove("x-command");
+    map.remove("x-compatibility");
     // The root's own definitions keep their names, so that generated types are named as written.
     let mut local = Vec::new();
     for key in ["definitions", "$defs"] {
@@ -148,7 +183,16 @@ pub fn bundle(
     let mut uses: Vec<PathBuf> = b.names.keys().map(|(p, _)| p.clone()).filter(|p| *p != main).collect();
     uses.sort();
     uses.dedup();
-    Ok(Bundle { schema: root, uses })
+    let origins = b
+        .names
+        .iter()
+        .filter_map(|((path, pointer), name)| {
+            let doc = b.docs.docs.get(path)?;
+            let origin = Origin { display: doc.display.clone(), pointer: pointer.clone(), source: doc.source.clone() };
+            Some((name.clone(), origin))
+        })
+        .collect();
+    Ok(Bundle { schema: root, uses, origins })
 }
 
 struct Bundler<'a> {

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{bundle, Documents};
+use crate::bundle::{bundle, Bundle, Documents};
+use crate::compat::{self, Mode, Report};
 use crate::error::{Diagnostic, Error, Problems};
 use crate::generate::isolate::{self, Isolation, Job};
 use crate::generate::{self, Generated};
@@ -28,6 +29,15 @@ pub struct Config {
     base_uri: String,
     out_file: Option<PathBuf>,
     cargo_directives: bool,
+    compatibility: Mode,
+}
+
+/// The registry loaded, bundled and checked, before any code is generated.
+struct Checked {
+    registry: crate::registry::Registry,
+    /// One per file of the registry, `None` where the file has problems.
+    bundles: Vec<Option<Bundle>>,
+    problems: Problems,
 }
 
 impl Default for Config {
@@ -37,6 +47,7 @@ impl Default for Config {
             base_uri: DEFAULT_BASE_URI.to_string(),
             out_file: None,
             cargo_directives: true,
+            compatibility: Mode::default(),
         }
     }
 }
@@ -47,8 +58,8 @@ impl Config {
         Self::default()
     }
 
-    /// Reads `[package.metadata.events]` of the package being built (keys `schemas` and
-    /// `base-uri`, both optional), with paths relative to its manifest. For build scripts.
+    /// Reads `[package.metadata.events]` of the package being built (keys `schemas`,
+    /// `base-uri` and `compatibility`, all optional), with paths relative to its manifest. For build scripts.
     pub fn from_cargo_metadata() -> Result<Self, Error> {
         isolate::serve_if_asked();
         let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
@@ -88,9 +99,12 @@ impl Config {
             match key.as_str() {
                 "schemas" => config.schema_dir(dir.join(text)),
                 "base-uri" => config.base_uri(text),
+                "compatibility" => config.compatibility(
+                    text.parse().map_err(|e| fail(format!("[package.metadata.events] compatibility: {e}")))?,
+                ),
                 _ => {
                     return Err(fail(format!(
-                        "unknown key `{key}` in [package.metadata.events]; expected `schemas` or `base-uri`"
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri` or `compatibility`"
                     )))
                 }
             };
@@ -123,20 +137,54 @@ impl Config {
         self
     }
 
+    /// The compatibility mode of versions whose file sets no `x-compatibility`; BACKWARD by default.
+    pub fn compatibility(&mut self, mode: Mode) -> &mut Self {
+        self.compatibility = mode;
+        self
+    }
+
+    /// Loads, bundles and checks the registry, and compares every subject's versions under their
+    /// modes, without generating code. Fails when the registry itself has problems; breaks of
+    /// compatibility are in the report.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("pingSchema")).unwrap();
+    /// let v1_0 = r#"{"x-event": {"name": "PingEvent", "type": "notification", "source": "Pinger"},
+    ///   "type": "object", "properties": {"at": {"type": "integer"}}}"#;
+    /// std::fs::write(dir.path().join("pingSchema/1.0.json"), v1_0).unwrap();
+    /// std::fs::write(dir.path().join("pingSchema/1.1.json"), v1_0.replace("integer", "string")).unwrap();
+    /// let report = events_codegen::Config::new().schema_dir(dir.path()).compatibility_report().unwrap();
+    /// assert!(!report.passed());
+    /// let broken = &report.errors()[0];
+    /// assert_eq!(broken.pointer.as_deref(), Some("/properties/at/type"));
+    /// assert!(broken.message.contains("[type-changed]"), "{}", broken.message);
+    /// ```
+    pub fn compatibility_report(&self) -> Result<Report, Error> {
+        let checked = self.check()?;
+        let report = self.report(&checked);
+        checked.problems.into_result(report)
+    }
+
+    fn report(&self, checked: &Checked) -> Report {
+        let bundles: Vec<Option<&Bundle>> = checked.bundles.iter().map(Option::as_ref).collect();
+        compat::report(&checked.registry, &bundles, self.compatibility)
+    }
+
     /// Runs the pipeline and returns the generated code, writing nothing. typify runs in this
     /// process: a schema that overflows its stack aborts it. [`Config::compile`] runs it apart.
     pub fn generate(&self) -> Result<Generated, Error> {
         self.run(&Isolation::InProcess)
     }
 
-    fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
+    fn check(&self) -> Result<Checked, Error> {
         let root = crate::bundle::normalize(
             &std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()),
         );
         let (registry, loading) = load::load(&root, &self.base_uri)?;
         let mut problems = Problems(loading);
         let mut docs = Documents::default();
-        let mut ready = Vec::new();
+        let mut bundles = Vec::new();
         for file in registry.files() {
             let meta = check::meta_schema(&file.display, &file.source, &file.document);
             let meta_ok = meta.is_empty();
@@ -144,45 +192,61 @@ impl Config {
             // References are checked even when keywords are wrong, so one build shows both.
             let bundled = match bundle(file, &root, &registry.base_uri, &mut docs) {
                 Ok(b) if meta_ok => b,
-                Ok(_) => continue,
+                Ok(_) => {
+                    bundles.push(None);
+                    continue;
+                }
                 Err(ds) => {
                     problems.0.extend(ds);
+                    bundles.push(None);
                     continue;
                 }
             };
             // A broken shared file is reported once, on itself, not again on each user.
             if !docs.check_shared(&bundled.uses, &mut problems.0) {
+                bundles.push(None);
                 continue;
             }
-            let bundled = bundled.schema;
             let found: Vec<Diagnostic> = [
-                check::cycles(file, &bundled),
-                check::reserved_names(file, &bundled),
-                check::validator(file, &bundled),
+                check::cycles(file, &bundled.schema),
+                check::reserved_names(file, &bundled.schema),
+                check::validator(file, &bundled.schema),
             ]
             .into_iter()
             .flatten()
             .collect();
             if !found.is_empty() {
                 problems.0.extend(found);
+                bundles.push(None);
                 continue;
             }
-            ready.push((file, bundled));
+            bundles.push(Some(bundled));
         }
+        problems.0.extend(check::names(&registry));
+        Ok(Checked { registry, bundles, problems })
+    }
+
+    fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
+        let checked = self.check()?;
+        let report = self.report(&checked);
+        let Checked { registry, bundles, mut problems } = checked;
+        problems.0.extend(report.errors());
+        let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
+            registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();
         let jobs: Vec<Job> = ready
             .iter()
-            .map(|(f, schema)| Job { schema: schema.clone(), payload: generate::payload_name(&f.contract.name) })
+            .map(|(f, b)| Job { schema: b.schema.clone(), payload: generate::payload_name(&f.contract.name) })
             .collect();
         let mut modules = Vec::new();
         for ((file, bundled), typified) in ready.iter().zip(isolate::run(&jobs, isolation)) {
-            match generate::schema_module(file, bundled, typified) {
+            match generate::schema_module(file, &bundled.schema, typified) {
                 Ok(tokens) => modules.push(tokens),
                 Err(d) => problems.push(d),
             }
         }
-        problems.0.extend(check::names(&registry));
         problems.into_result(())?;
-        Ok(generate::registry(&registry, modules))
+        let upcasts = compat::upcasts(&registry, &bundles);
+        Ok(generate::registry(&registry, modules, &upcasts, report.warnings()))
     }
 
     /// Generates and writes the code, and tells Cargo to rerun only when the registry changes.
@@ -205,7 +269,15 @@ impl Config {
             Ok(exe) => Isolation::Process { exe, dir: out.with_extension("typify-jobs") },
             Err(_) => Isolation::InProcess,
         };
-        let code = self.run(&isolation)?.render()?;
+        let generated = self.run(&isolation)?;
+        for w in generated.warnings() {
+            if self.cargo_directives {
+                println!("cargo:warning={w}");
+            } else {
+                eprintln!("warning: {w}");
+            }
+        }
+        let code = generated.render()?;
         // Leave the file untouched when nothing changed, so that dependents stay fresh.
         if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
             std::fs::write(&out, code).map_err(|e| {

@@ -2,8 +2,8 @@
 //!
 //! The pipeline, one module per step:
 //! [`load`] the registry folder → [`bundle`] each schema with the files it `$ref`s →
-//! [`check`] it (meta-schema, references, names, recursion) → generate payload types with typify
-//! and the envelope glue → render with prettyplease.
+//! [`check`] it (meta-schema, references, names, recursion) → hold each version to its [`compat`]ibility
+//! mode → generate payload types with typify, the envelope glue and upcasts → render with prettyplease.
 //!
 //! A build script of a few lines drives it:
 //!
@@ -45,6 +45,7 @@
 
 pub mod bundle;
 pub mod check;
+pub mod compat;
 mod config;
 mod error;
 mod generate;

@@ -138,8 +138,29 @@ fn load_subject(root: &Path, dir: &Path, id: &str, base_uri: &str) -> Result<Sub
             }
         };
         let schema_ref = SchemaRef { id: id.to_string(), version, uri: format!("{base_uri}/{id}/{version}") };
+        let compatibility = match document.get("x-compatibility") {
+            None => None,
+            Some(Value::String(mode)) => match mode.parse() {
+                Ok(mode) => Some(mode),
+                Err(message) => {
+                    problems.push(Diagnostic::at(&display, Some(&source), "/x-compatibility", message));
+                    None
+                }
+            },
+            Some(_) => {
+                problems.push(Diagnostic::at(
+                    &display,
+                    Some(&source),
+                    "/x-compatibility",
+                    "`x-compatibility` must be a string such as \"BACKWARD\"",
+                ));
+                None
+            }
+        };
         match read_contract(&display, &source, &document, version) {
-            Ok(contract) => versions.push(SchemaFile { path, display, source, document, schema_ref, contract }),
+            Ok(contract) => {
+                versions.push(SchemaFile { path, display, source, document, schema_ref, contract, compatibility })
+            }
             Err(mut more) => problems.append(&mut more),
         }
     }

@@ -48,6 +48,8 @@ pub struct SchemaFile {
     pub schema_ref: SchemaRef,
     /// What the file declares in `x-event` or `x-command`.
     pub contract: Contract,
+    /// The mode this version is held to against earlier ones (`x-compatibility`), when it names one.
+    pub compatibility: Option<crate::compat::Mode>,
 }
 
 /// `MAJOR.MINOR`, the file name of a schema version.

@@ -1,15 +1,21 @@
-//! `events-codegen generate [--schemas DIR] [--base-uri URI] [--out FILE]`
+//! `events-codegen generate [--schemas DIR] [--base-uri URI] [--compatibility MODE] [--out FILE]`
+//! `events-codegen compat [--schemas DIR] [--compatibility MODE]`
 //!
-//! Checks a registry folder and generates its code without a Cargo build: the Rust goes to FILE,
-//! or to standard output. Exits with status 1 and the list of problems when the registry is bad.
+//! `generate` checks a registry folder and generates its code without a Cargo build: the Rust goes
+//! to FILE, or to standard output. `compat` prints the compatibility report of every subject and
+//! version pair, without generating code. Both exit with status 1 when the registry is bad or a
+//! minor version breaks its compatibility mode.
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: events-codegen generate [--schemas DIR] [--base-uri URI] [--out FILE]";
+const USAGE: &str =
+    "usage: events-codegen generate [--schemas DIR] [--base-uri URI] [--compatibility MODE] [--out FILE]
+       events-codegen compat [--schemas DIR] [--compatibility MODE]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some("generate") {
+    let command = args.next();
+    if !matches!(command.as_deref(), Some("generate" | "compat")) {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -24,13 +30,36 @@ fn main() -> ExitCode {
         match flag.as_str() {
             "--schemas" => config.schema_dir(value),
             "--base-uri" => config.base_uri(value),
-            "--out" => {
+            "--compatibility" => match value.parse() {
+                Ok(mode) => config.compatibility(mode),
+                Err(e) => {
+                    eprintln!("{e}\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            "--out" if command.as_deref() == Some("generate") => {
                 out = Some(std::path::PathBuf::from(value));
                 continue;
             }
             _ => {
                 eprintln!("unknown option {flag}\n{USAGE}");
                 return ExitCode::from(2);
+            }
+        };
+    }
+    if command.as_deref() == Some("compat") {
+        return match config.compatibility_report() {
+            Ok(report) => {
+                print!("{report}");
+                if report.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprint!("{e}");
+                ExitCode::FAILURE
             }
         };
     }

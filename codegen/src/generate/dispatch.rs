@@ -8,10 +8,16 @@ use quote::{format_ident, quote};
 use super::{module_name, payload_name};
 use crate::registry::{ContractKind, Registry, SchemaFile};
 
-pub(super) fn tokens(registry: &Registry) -> TokenStream {
-    let events = family(registry, true);
-    let commands = family(registry, false);
+pub(super) fn tokens(registry: &Registry, upcasts: &[(&SchemaFile, &SchemaFile)]) -> TokenStream {
+    let events = family(registry, true, upcasts);
+    let commands = family(registry, false, upcasts);
     quote! { #events #commands }
+}
+
+/// `OrderCreatedEventV1_0`: the name and the version, so that adding a version renames nothing.
+fn variant_ident(f: &SchemaFile) -> proc_macro2::Ident {
+    let v = f.schema_ref.version;
+    format_ident!("{}V{}_{}", f.contract.name, v.major, v.minor)
 }
 
 struct Variant<'a> {
@@ -22,7 +28,7 @@ struct Variant<'a> {
 /// Emits the decoder of one family even when the registry has none of it, so that services can
 /// name `AnyCommand` in a registry of events only. Matches go through `*self`, the form that also
 /// compiles for an empty enum.
-fn family(registry: &Registry, events: bool) -> TokenStream {
+fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFile)]) -> TokenStream {
     // Versions of one name, oldest first; names in registry order.
     let mut by_name: BTreeMap<&str, Vec<&SchemaFile>> = BTreeMap::new();
     for f in registry.files() {
@@ -32,21 +38,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
     }
     let variants: Vec<Vec<Variant>> = by_name
         .values()
-        .map(|files| {
-            let several = files.len() > 1;
-            files
-                .iter()
-                .map(|f| {
-                    let v = f.schema_ref.version;
-                    let ident = if several {
-                        format_ident!("{}V{}_{}", f.contract.name, v.major, v.minor)
-                    } else {
-                        format_ident!("{}", f.contract.name)
-                    };
-                    Variant { ident, file: f }
-                })
-                .collect()
-        })
+        .map(|files| files.iter().map(|f| Variant { ident: variant_ident(f), file: f }).collect())
         .collect();
     let all: Vec<&Variant> = variants.iter().flatten().collect();
     let (any, envelope, raw, kind_word, name_pointer) = if events {
@@ -85,6 +77,7 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
         }
     };
     let name_method = format_ident!("{kind_word}_name");
+    let latest_arms = all.iter().map(|v| latest_arm(v, upcasts));
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +119,13 @@ fn family(registry: &Registry, events: bool) -> TokenStream {
             }
 
             #id_method
+
+            /// Converts an older version to the newest one it upcasts to (see each payload's
+            /// `From` impls), so that a consumer can match the newest versions only. A version
+            /// with no upcast, a major version that breaks for instance, stays as it is.
+            pub fn into_latest(self) -> Self {
+                match self { #(#latest_arms)* }
+            }
         }
 
         impl crate::Cause for #any {
@@ -180,6 +180,22 @@ fn name_arm(versions: &[Variant], any: &proc_macro2::Ident, envelope: &TokenStre
             None => #first #(#rest)*,
         },
     }
+}
+
+/// One arm of `into_latest`: the chain of upcasts from this version to the furthest it reaches.
+fn latest_arm(v: &Variant, upcasts: &[(&SchemaFile, &SchemaFile)]) -> TokenStream {
+    let ident = &v.ident;
+    let mut at = v.file;
+    let mut steps = Vec::new();
+    while let Some((_, newer)) = upcasts.iter().find(|(older, _)| std::ptr::eq(*older, at)) {
+        steps.push(payload_path(newer));
+        at = newer;
+    }
+    if steps.is_empty() {
+        return quote! { Self::#ident(e) => Self::#ident(e), };
+    }
+    let target = variant_ident(at);
+    quote! { Self::#ident(e) => Self::#target(e #(.upcast::<#steps>())*), }
 }
 
 /// Relative to the generated file's top level, wherever the host crate includes it.

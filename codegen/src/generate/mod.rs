@@ -5,6 +5,7 @@ mod contract;
 mod dispatch;
 pub(crate) mod isolate;
 mod payload;
+mod upcast;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -18,6 +19,14 @@ use crate::registry::{Registry, SchemaFile};
 pub struct Generated {
     pub(crate) subjects: Vec<SubjectCode>,
     pub(crate) dispatch: TokenStream,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+impl Generated {
+    /// What the build should show without failing: the breaks of major versions.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -108,8 +117,13 @@ pub(crate) fn schema_module(
     Ok(quote! { #types #glue })
 }
 
-/// Assembles the subjects' modules and the decoders.
-pub(crate) fn registry(registry: &Registry, mut modules: Vec<TokenStream>) -> Generated {
+/// Assembles the subjects' modules, the upcasts between their versions and the decoders.
+pub(crate) fn registry(
+    registry: &Registry,
+    mut modules: Vec<TokenStream>,
+    upcasts: &[(&SchemaFile, &SchemaFile)],
+    warnings: Vec<Diagnostic>,
+) -> Generated {
     modules.reverse(); // popped in file order below
     let subjects = registry
         .subjects
@@ -119,7 +133,11 @@ pub(crate) fn registry(registry: &Registry, mut modules: Vec<TokenStream>) -> Ge
                 .versions
                 .iter()
                 .map(|f| {
-                    (f.schema_ref.version.module(), f.display.clone(), modules.pop().expect("one module per file"))
+                    let mut tokens = modules.pop().expect("one module per file");
+                    for (older, _) in upcasts.iter().filter(|(_, newer)| std::ptr::eq(*newer, f)) {
+                        tokens.extend(upcast::tokens(older, f));
+                    }
+                    (f.schema_ref.version.module(), f.display.clone(), tokens)
                 })
                 .collect();
             let newest = s.versions.last().expect("subjects are never empty");
@@ -132,7 +150,7 @@ pub(crate) fn registry(registry: &Registry, mut modules: Vec<TokenStream>) -> Ge
             }
         })
         .collect();
-    Generated { subjects, dispatch: dispatch::tokens(registry) }
+    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings }
 }
 
 impl SubjectCode {

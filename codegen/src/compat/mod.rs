@@ -1,0 +1,160 @@
+//! The compatibility gate: every version of a subject is compared with the versions before it,
+//! under the subject's mode, with the Confluent Schema Registry's meaning of each mode.
+//!
+//! A minor version (1.0 → 1.1) must pass; a major one (1.x → 2.0) may break, and its breaks are
+//! reported as warnings. The mode is set per file with `"x-compatibility": "FULL"` (the mode that
+//! version is held to against its predecessors), or for the whole registry with `compatibility`
+//! in `[package.metadata.events]`; BACKWARD when neither says.
+//!
+//! ```
+//! use events_codegen::compat::{reads, Rule};
+//! use serde_json::json;
+//!
+//! let old = json!({"type": "object", "additionalProperties": false, "properties": {"id": {"type": "string"}}});
+//! let new = json!({"type": "object", "additionalProperties": false, "required": ["id", "currency"],
+//!                  "properties": {"id": {"type": "string"}, "currency": {"type": "string"}}});
+//! // BACKWARD: can the new schema read what the old one allowed?
+//! let found = reads(&new, &old);
+//! assert_eq!(found.iter().map(|f| f.rule).collect::<Vec<_>>(), [Rule::OptionalMadeRequired, Rule::RequiredAdded]);
+//! ```
+
+mod report;
+mod rules;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use report::{report, Incompatibility, PairReport, Report, SubjectReport, Verdict};
+pub use rules::{reads, Finding, Rule};
+
+/// Which earlier versions a version is compared with, and in which direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// The new schema reads data written with the previous one.
+    #[default]
+    Backward,
+    /// The new schema reads data written with every earlier one.
+    BackwardTransitive,
+    /// The previous schema reads data written with the new one.
+    Forward,
+    /// Every earlier schema reads data written with the new one.
+    ForwardTransitive,
+    /// Backward and forward with the previous version.
+    Full,
+    /// Backward and forward with every earlier version.
+    FullTransitive,
+    /// No check.
+    None,
+}
+
+impl Mode {
+    /// Every mode, as written.
+    pub const ALL: [Mode; 7] = [
+        Mode::Backward,
+        Mode::BackwardTransitive,
+        Mode::Forward,
+        Mode::ForwardTransitive,
+        Mode::Full,
+        Mode::FullTransitive,
+        Mode::None,
+    ];
+
+    /// The mode's name, as in Confluent's API: `BACKWARD_TRANSITIVE`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Backward => "BACKWARD",
+            Mode::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Mode::Forward => "FORWARD",
+            Mode::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Mode::Full => "FULL",
+            Mode::FullTransitive => "FULL_TRANSITIVE",
+            Mode::None => "NONE",
+        }
+    }
+
+    /// Compared with every earlier version, not only the previous one.
+    pub fn transitive(self) -> bool {
+        matches!(self, Mode::BackwardTransitive | Mode::ForwardTransitive | Mode::FullTransitive)
+    }
+
+    /// The new version must read the old one's data.
+    pub fn backward(self) -> bool {
+        matches!(self, Mode::Backward | Mode::BackwardTransitive | Mode::Full | Mode::FullTransitive)
+    }
+
+    /// The old version must read the new one's data.
+    pub fn forward(self) -> bool {
+        matches!(self, Mode::Forward | Mode::ForwardTransitive | Mode::Full | Mode::FullTransitive)
+    }
+
+    /// Why `old` → `new` fails under this mode: each finding with the direction that failed.
+    ///
+    /// ```
+    /// use events_codegen::compat::{Direction, Mode};
+    /// use serde_json::json;
+    ///
+    /// let old = json!({"type": "string", "enum": ["a", "b"]});
+    /// let new = json!({"type": "string", "enum": ["a", "b", "c"]});
+    /// assert!(Mode::Backward.check(&old, &new).is_empty()); // new readers know "a" and "b"
+    /// let broken = Mode::Full.check(&old, &new);
+    /// assert_eq!(broken[0].0, Direction::Forward); // old readers do not know "c"
+    /// ```
+    pub fn check(self, old: &serde_json::Value, new: &serde_json::Value) -> Vec<(Direction, Finding)> {
+        let mut out = Vec::new();
+        if self.backward() {
+            out.extend(reads(new, old).into_iter().map(|f| (Direction::Backward, f)));
+        }
+        if self.forward() {
+            out.extend(reads(old, new).into_iter().map(|f| (Direction::Forward, f)));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mode::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
+            format!("unknown compatibility mode `{s}`: expected one of {}", names.join(", "))
+        })
+    }
+}
+
+/// Which reading failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The newer version could not read the older one's data.
+    Backward,
+    /// The older version could not read the newer one's data.
+    Forward,
+}
+
+/// The consecutive versions of each subject where the newer reads everything the older allows:
+/// those get a generated conversion. `bundles` holds one entry per file of
+/// [`Registry::files`](crate::registry::Registry::files).
+pub fn upcasts<'r>(
+    registry: &'r crate::registry::Registry,
+    bundles: &[Option<crate::bundle::Bundle>],
+) -> Vec<(&'r crate::registry::SchemaFile, &'r crate::registry::SchemaFile)> {
+    let mut next = bundles.iter();
+    let mut out = Vec::new();
+    for s in &registry.subjects {
+        let versions: Vec<_> = s.versions.iter().map(|f| (f, next.next().and_then(Option::as_ref))).collect();
+        for pair in versions.windows(2) {
+            let [(old, Some(old_b)), (new, Some(new_b))] = pair else { continue };
+            let same_kind = std::mem::discriminant(&old.contract.kind) == std::mem::discriminant(&new.contract.kind);
+            if same_kind && reads(&new_b.schema, &old_b.schema).is_empty() {
+                out.push((*old, *new));
+            }
+        }
+    }
+    out
+}
