@@ -20,6 +20,7 @@
 
 mod report;
 mod rules;
+mod schema;
 
 use std::fmt;
 use std::str::FromStr;

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::schema::*;
+
 /// Which rule a change breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
@@ -82,60 +84,6 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Keywords that describe without constraining: they may change freely.
-const ANNOTATIONS: [&str; 14] = [
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "$schema",
-    "$id",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "definitions",
-    "$defs",
-    "contentMediaType",
-    "contentEncoding",
-];
-
-/// Keywords this module compares with a rule of their own.
-const HANDLED: [&str; 32] = [
-    "$ref",
-    "type",
-    "enum",
-    "const",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "minProperties",
-    "maxProperties",
-    "minContains",
-    "maxContains",
-    "pattern",
-    "format",
-    "uniqueItems",
-    "required",
-    "properties",
-    "patternProperties",
-    "additionalProperties",
-    "unevaluatedProperties",
-    "items",
-    "prefixItems",
-    "additionalItems",
-    "anyOf",
-    "oneOf",
-    "not",
-    "nullable",
-];
-
 /// Every reason a reader with schema `reader` may refuse a value valid under `writer`.
 pub fn reads(reader: &Value, writer: &Value) -> Vec<Finding> {
     let mut walk = Walk { reader_root: reader, writer_root: writer, seen: HashSet::new(), found: Vec::new() };
@@ -149,28 +97,6 @@ struct Walk<'a> {
     /// Pairs already compared: recursive definitions end here.
     seen: HashSet<(String, String)>,
     found: Vec<Finding>,
-}
-
-/// A schema as a keyword map; `true` is the empty map, `false` is `None`.
-fn keywords(schema: &Value) -> Option<Map<String, Value>> {
-    match schema {
-        Value::Bool(true) => Some(Map::new()),
-        Value::Object(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-/// Whether a schema accepts every value: no keyword but annotations.
-fn accepts_all(schema: &Value) -> bool {
-    match schema {
-        Value::Bool(b) => *b,
-        Value::Object(m) => m.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
-        _ => false,
-    }
-}
-
-fn esc(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 impl<'a> Walk<'a> {
@@ -630,104 +556,5 @@ impl<'a> Walk<'a> {
             }
             None => self.push(Rule::ConstraintAdded, &at, wp, "`not` added".into()),
         }
-    }
-}
-
-fn of(m: &Map<String, Value>) -> Option<(&'static str, Vec<Value>)> {
-    ["anyOf", "oneOf"].into_iter().find_map(|k| m.get(k).and_then(Value::as_array).map(|b| (k, b.clone())))
-}
-
-fn without_branches(m: &Map<String, Value>) -> Map<String, Value> {
-    m.iter().filter(|(k, _)| *k != "anyOf" && *k != "oneOf").map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-/// `type` as a list, or `None` when any type goes.
-fn type_set(m: &Map<String, Value>) -> Option<Vec<String>> {
-    let mut types: Vec<String> = match m.get("type")? {
-        Value::String(t) => vec![t.clone()],
-        Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
-        _ => return None,
-    };
-    // OpenAPI-style `nullable` widens the type.
-    if m.get("nullable") == Some(&Value::Bool(true)) {
-        types.push("null".into());
-    }
-    Some(types)
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn is_integral(v: &Value) -> bool {
-    v.as_f64().is_some_and(|f| f.fract() == 0.0)
-}
-
-/// JSON equality, where 1 and 1.0 are the same number.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
-fn string_set(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
-
-/// The lower (or upper) numeric bound: value, exclusive, and the keyword that set it.
-fn bound(m: &Map<String, Value>, lower: bool) -> Option<(f64, bool, &'static str)> {
-    let (inclusive, exclusive) = if lower { ("minimum", "exclusiveMinimum") } else { ("maximum", "exclusiveMaximum") };
-    let inc = m.get(inclusive).and_then(Value::as_f64);
-    let draft4_exclusive = m.get(exclusive) == Some(&Value::Bool(true));
-    let exc = m.get(exclusive).and_then(Value::as_f64);
-    let candidates = [
-        inc.map(|v| (v, draft4_exclusive, if draft4_exclusive { exclusive } else { inclusive })),
-        exc.map(|v| (v, true, exclusive)),
-    ];
-    candidates.into_iter().flatten().reduce(|a, b| {
-        let b_tighter = if lower { b.0 > a.0 || (b.0 == a.0 && b.1) } else { b.0 < a.0 || (b.0 == a.0 && b.1) };
-        if b_tighter {
-            b
-        } else {
-            a
-        }
-    })
-}
-
-fn matches(pattern: &str, name: &str) -> bool {
-    regress::Regex::new(pattern).map(|re| re.find(name).is_some()).unwrap_or(false)
-}
-
-/// The schema a property `name` outside `properties` gets: from `patternProperties`, else from
-/// `additionalProperties`; `None` when it is refused.
-fn extra_for(m: &Map<String, Value>, p: &str, name: &str) -> Option<(Value, String)> {
-    if let Some(patterns) = m.get("patternProperties").and_then(Value::as_object) {
-        if let Some((pattern, s)) = patterns.iter().find(|(pattern, _)| matches(pattern, name)) {
-            return Some((s.clone(), format!("{p}/patternProperties/{}", esc(pattern))));
-        }
-    }
-    additional(m, p)
-}
-
-/// `additionalProperties` (or, failing it, `unevaluatedProperties`): `None` when closed.
-fn additional(m: &Map<String, Value>, p: &str) -> Option<(Value, String)> {
-    let (key, s) = ["additionalProperties", "unevaluatedProperties"]
-        .into_iter()
-        .find_map(|k| m.get(k).map(|s| (k, s.clone())))
-        .unwrap_or(("additionalProperties", Value::Bool(true)));
-    match s {
-        Value::Bool(false) => None,
-        s => Some((s, format!("{p}/{key}"))),
     }
 }
