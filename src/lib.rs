@@ -76,8 +76,9 @@ mod runtime;
 
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
-    DecodeError, Envelope, EventContract, EventId, EventStatus, EventType, InvalidPayload, Metadata, PayloadSchema,
-    RawCommand, RawEvent, SchemaRef, SchemaVersion, StaticSchemaRef, Violation,
+    DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus,
+    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource,
+    RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, Violation,
 };
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents

@@ -10,7 +10,7 @@ use crate::runtime::contract::check_payload;
 use crate::runtime::decode::{self, RawEvent};
 use crate::{
     Causation, CausationId, Cause, CommandId, CorrelationId, DecodeError, EventContract, EventId, EventStatus,
-    EventType, InvalidPayload, Metadata, SchemaRef, SchemaVersion,
+    EventType, IllegalTransition, InvalidPayload, Metadata, SchemaRef, SchemaVersion,
 };
 
 /// An event: payload `P` and every field of the specification.
@@ -116,6 +116,35 @@ impl<P: EventContract> Envelope<P> {
     pub fn with_timestamp(mut self, timestamp: DateTime<Utc>) -> Self {
         self.timestamp = timestamp;
         self
+    }
+
+    /// Moves `eventStatus` to `to`, if its lifecycle allows it ([`EventStatus::successors`]); a
+    /// retry, `failed` → `created`, also adds one to `retryCount` (which stops at `u32::MAX`).
+    /// Nothing else changes: the ids, the timestamp and the payload stay those first published.
+    ///
+    /// ```
+    /// use events::inventory_updated_domain_schema::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
+    /// use events::{EventStatus, Metadata};
+    ///
+    /// let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+    /// let mut event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "Inventory")).unwrap();
+    /// let before = event.clone();
+    /// event.transition(EventStatus::Failed).unwrap();
+    /// event.transition(EventStatus::Created).unwrap(); // a retry
+    /// assert_eq!((event.event_status(), event.retry_count()), (EventStatus::Created, 1));
+    /// assert_eq!(event.event_id(), before.event_id());
+    ///
+    /// // Refused, and the event is left as it was.
+    /// assert!(event.transition(EventStatus::DeadLettered).is_err());
+    /// assert_eq!(event.event_status(), EventStatus::Created);
+    /// ```
+    pub fn transition(&mut self, to: EventStatus) -> Result<(), IllegalTransition> {
+        self.event_status = self.event_status.transition(to)?;
+        // `created` is reached again only from `failed`: that is the retry.
+        if to == EventStatus::Created {
+            self.retry_count = self.retry_count.saturating_add(1);
+        }
+        Ok(())
     }
 
     /// Decodes and validates one event of this type.

@@ -111,16 +111,28 @@ pub enum EventType {
 }
 
 /// The spec's `eventStatus`: where the event is in its lifecycle.
+///
+/// Written in camelCase like the envelope's field names, which leaves the spec's one-word values
+/// (`created`, `processed`, `failed`) as they are. The allowed moves are those of
+/// [`EventStatus::transition`].
+///
+/// ```
+/// use events::EventStatus;
+/// assert_eq!(serde_json::to_value(EventStatus::DeadLettered).unwrap(), "deadLettered");
+/// assert_eq!(serde_json::from_value::<EventStatus>("failed".into()).unwrap(), EventStatus::Failed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum EventStatus {
-    /// Published, not yet handled.
+    /// Published, not yet handled; also a retried event, delivered again.
     #[default]
     Created,
     /// Handled successfully.
     Processed,
-    /// Handling failed.
+    /// Handling failed; next comes a retry or a dead letter.
     Failed,
+    /// Given up on after its last allowed attempt, and kept aside for people to look at.
+    DeadLettered,
 }
 
 /// The spec's `metadata`: who started the process and from which system, plus any further entries.

@@ -8,6 +8,7 @@ pub(crate) mod decode;
 pub(crate) mod envelope;
 mod fields;
 mod ids;
+mod lifecycle;
 
 pub use causation::{Causation, Cause};
 pub use command::Command;
@@ -16,3 +17,7 @@ pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
+pub use lifecycle::{
+    DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource, RetryPolicy,
+    SplitMix64,
+};
