@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use events::order_created_schema::OrderCreatedEventPayload;
+use events::order_created_schema::v1_0::OrderCreatedEventPayload;
 use events::{AnyEvent, CausationId, CommandId, CorrelationId, EventId, Metadata, SchemaRef};
 use serde::Deserialize;
 

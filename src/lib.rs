@@ -19,7 +19,7 @@
 //!    }
 //!    ```
 //! 3. `cargo build`: `events::payment_received_schema::{PaymentReceivedEvent, PaymentReceivedEventPayload}`
-//!    now exist, and `AnyEvent::PaymentReceivedEvent` decodes it.
+//!    now exist, and `AnyEvent::PaymentReceivedEventV1_0` decodes it.
 //! 4. Build messages: the caller gives the payload and the context, the schema fills in the rest.
 //!    With the contracts this registry ships:
 //!
@@ -30,7 +30,7 @@
 //! use events::{AnyEvent, Metadata};
 //!
 //! // Payload types are plain structs; constrained strings are newtypes checked on construction.
-//! let item = events::order_created_schema::v1_0::OrderItem {
+//! let item = events::order_created_schema::latest::OrderItem {
 //!     item_id: "ITEM001".try_into().unwrap(),
 //!     quantity: std::num::NonZeroU64::new(2).unwrap(),
 //!     price: 100.0,
@@ -50,10 +50,11 @@
 //!     customer_id: "CUST67890".try_into().unwrap(),
 //!     items: vec![item],
 //!     total_amount: 200.0,
+//!     currency: "EUR".try_into().unwrap(),
 //! }).unwrap();
 //! assert_eq!(created.causation_id(), Some(create.command_id().into()));
 //! assert_eq!(created.correlation_id(), create.correlation_id());
-//! assert_eq!(created.schema_ref().uri, "https://schema-registry.example.com/schemas/orderCreatedSchema/1.0");
+//! assert_eq!(created.schema_ref().uri, "https://schema-registry.example.com/schemas/orderCreatedSchema/1.1");
 //!
 //! // ... which causes a confirmation: its causationId is the event's id.
 //! let confirm = SendOrderConfirmationCommand::caused_by(&created, SendOrderConfirmationCommandPayload {
@@ -62,10 +63,11 @@
 //! }).unwrap();
 //! assert_eq!(confirm.causation_id(), Some(created.event_id().into()));
 //!
-//! // A consumer decodes whatever arrives, validated against the schema.
+//! // A consumer decodes whatever arrives, validated against the schema, and upcasts older
+//! // versions so that it handles the newest one only.
 //! let wire = created.to_json();
-//! match AnyEvent::from_json(wire.as_bytes()).unwrap() {
-//!     AnyEvent::OrderCreatedEvent(e) => assert_eq!(e.payload().items.len(), 1),
+//! match AnyEvent::from_json(wire.as_bytes()).unwrap().into_latest() {
+//!     AnyEvent::OrderCreatedEventV1_1(e) => assert_eq!(e.payload().items.len(), 1),
 //!     other => panic!("unexpected {other:?}"),
 //! }
 //! ```
@@ -80,6 +82,10 @@ pub use runtime::{
     EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource,
     RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, Violation,
 };
+#[cfg(feature = "cloudevents")]
+pub use runtime::{CloudEvent, ExtensionValue};
+#[doc(hidden)]
+pub use runtime::upcast_payload;
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.

@@ -3,7 +3,7 @@
 
 use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
 use events::inventory_updated_domain_schema::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
-use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+use events::order_created_schema::v1_0::{OrderCreatedEvent, OrderCreatedEventPayload};
 use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 use events::{AnyEvent, CausationId, Cause, EventStatus, EventType, Metadata, SchemaVersion};
 use serde_json::json;

@@ -229,7 +229,7 @@ fn an_integral_float_counts_as_an_integer() {
     // JSON Schema says 2.0 is an integer; the typed quantity still decodes.
     let mut v = order_created();
     v["payload"]["items"][0]["quantity"] = json!(2.0);
-    let AnyEvent::OrderCreatedEvent(e) = decode(&v).unwrap() else { panic!("wrong variant") };
+    let AnyEvent::OrderCreatedEventV1_0(e) = decode(&v).unwrap() else { panic!("wrong variant") };
     assert_eq!(e.payload().items[0].quantity.get(), 2);
 }
 

@@ -96,7 +96,7 @@ fn copy_workspace() -> tempfile::TempDir {
     for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
         std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
     }
-    for sub in ["src", "schemas", "benches", "codegen/src"] {
+    for sub in ["src", "schemas", "benches", "tests", "codegen/src"] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }
     std::fs::copy(workspace().join("codegen/Cargo.toml"), dir.path().join("codegen/Cargo.toml")).unwrap();
@@ -160,6 +160,45 @@ fn a_bad_schema_fails_the_build_naming_the_file() {
     assert!(stderr.contains("schemas/brokenSchema/1.0.json:4:"), "{stderr}");
     assert!(stderr.contains("/properties/n/maximum"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let current = std::fs::read_to_string(dir.join("schemas/orderCreatedSchema/1.1.json")).unwrap();
+    // Three breaks of BACKWARD: a property removed from a closed model, an optional property made
+    // required, a constraint tightened.
+    let breaking = current
+        .replace("\"customerId\": { \"type\": \"string\", \"minLength\": 1 },", "")
+        .replace("\"customerId\", ", "")
+        .replace("\"totalAmount\"]", "\"totalAmount\", \"currency\"]")
+        .replace("\"minItems\": 1", "\"minItems\": 2");
+    assert_ne!(breaking, current);
+    std::fs::write(dir.join("schemas/orderCreatedSchema/1.2.json"), &breaking).unwrap();
+    let out = cargo(dir, &["build", "--lib"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("3 problems"), "{stderr}");
+    for expected in [
+        "schemas/orderCreatedSchema/1.2.json:11:27: at /additionalProperties: BACKWARD 1.1 → 1.2: 1.2 cannot read data written with 1.1: `customerId` removed",
+        "[property-removed-from-closed-model]",
+        "at /required: BACKWARD 1.1 → 1.2",
+        "[optional-made-required]",
+        "at /properties/items/minItems",
+        "[constraint-tightened]",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
+
+    // The same change as a major version builds, and shows what broke.
+    std::fs::rename(dir.join("schemas/orderCreatedSchema/1.2.json"), dir.join("schemas/orderCreatedSchema/2.0.json")).unwrap();
+    let out = cargo(dir, &["build", "--lib"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warned = stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:"));
+    assert_eq!(warned.count(), 3, "{stderr}");
+    assert!(stderr.contains("BACKWARD 1.1 → 2.0"), "{stderr}");
 }
 
 #[test]

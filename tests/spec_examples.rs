@@ -81,7 +81,7 @@ fn short_forms_decode_and_come_out_full() {
 #[test]
 fn short_form_fills_the_registry_values() {
     let (_, original) = spec_examples().into_iter().find(|(n, _)| n.starts_with("02-")).unwrap();
-    let AnyEvent::InventoryUpdatedEvent(event) = AnyEvent::from_json(original.to_string().as_bytes()).unwrap() else {
+    let AnyEvent::InventoryUpdatedEventV1_0(event) = AnyEvent::from_json(original.to_string().as_bytes()).unwrap() else {
         panic!("wrong variant")
     };
     assert_eq!(event.schema_ref().id, "inventoryUpdatedDomainSchema");

@@ -89,3 +89,44 @@ fn concurrent_runs_writing_the_same_file_do_not_share_typify_jobs() {
     let leftovers: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, [std::ffi::OsString::from("events.rs")], "job folders left behind");
 }
+
+fn compat(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_events-codegen"))
+        .arg("compat")
+        .arg("--schemas")
+        .arg(dir.join("reg"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn compat_prints_every_pair_and_fails_on_a_break() {
+    let widened = GOOD.replace("\"integer\"", "\"number\"");
+    let dir = registry(&[("pingSchema/1.0.json", GOOD), ("pingSchema/1.1.json", &widened)]);
+    let out = compat(dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("pingSchema (1.0, 1.1)\n  1.0 → 1.1  BACKWARD  compatible"), "{stdout}");
+
+    // integer → number is BACKWARD only: FULL fails, and says where and why.
+    let out = compat(dir.path(), &["--compatibility", "FULL"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1.0 → 1.1  FULL  INCOMPATIBLE"), "{stdout}");
+    assert!(stdout.contains("reg/pingSchema/1.1.json:3:73: at /properties/at/type: FULL 1.0 → 1.1: 1.0 cannot read data written with 1.1"), "{stdout}");
+    assert!(stdout.contains("[type-changed]"), "{stdout}");
+}
+
+#[test]
+fn compat_refuses_an_unknown_mode_and_reports_a_broken_registry() {
+    let dir = registry(&[("pingSchema/1.0.json", GOOD)]);
+    let out = compat(dir.path(), &["--compatibility", "SIDEWAYS"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown compatibility mode `SIDEWAYS`"));
+
+    let dir = registry(&[("pingSchema/1.0.json", "{ not json")]);
+    let out = compat(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reg/pingSchema/1.0.json"));
+}

@@ -159,6 +159,20 @@ impl<P: CommandContract> Command<P> {
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
+
+    /// The same command, its payload read as a newer version of the schema; see
+    /// [`Envelope::upcast`](crate::Envelope::upcast).
+    pub fn upcast<Q: CommandContract + From<P>>(self) -> Command<Q> {
+        Command {
+            command_id: self.command_id,
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+            timestamp: self.timestamp,
+            tags: self.tags,
+            payload: Q::from(self.payload),
+            metadata: self.metadata,
+        }
+    }
 }
 
 impl<P: CommandContract> Cause for Command<P> {

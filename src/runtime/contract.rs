@@ -36,7 +36,7 @@ pub trait CommandContract: Contract {}
 /// A payload that breaks its schema, refused when an envelope is made from it.
 ///
 /// ```
-/// use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+/// use events::order_created_schema::v1_0::{OrderCreatedEvent, OrderCreatedEventPayload};
 ///
 /// // `items` is an array with at least one entry: the type says array, the schema says the rest.
 /// let payload = OrderCreatedEventPayload {
@@ -71,6 +71,7 @@ pub(crate) fn check_payload<P: Contract>(payload: &P) -> Result<(), InvalidPaylo
 /// A payload schema compiled into a validator, once per process.
 pub struct PayloadSchema {
     validator: jsonschema::Validator,
+    schema: Value,
 }
 
 impl Debug for PayloadSchema {
@@ -90,7 +91,12 @@ impl PayloadSchema {
             .should_validate_formats(true)
             .build(&schema)
             .expect("the generator compiled this schema at build time");
-        PayloadSchema { validator }
+        PayloadSchema { validator, schema }
+    }
+
+    /// The bundled schema, every `$ref` pointing into it.
+    pub fn schema(&self) -> &Value {
+        &self.schema
     }
 
     /// Every violation of the schema by `payload`, with pointers under `/payload`.

@@ -252,6 +252,27 @@ impl<P: EventContract> Envelope<P> {
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
+
+    /// The same event, its payload read as a newer version of the schema. Every envelope field
+    /// stays; `schemaRef`, `version` and `eventVersion` become the newer version's.
+    ///
+    /// The `From` impl exists only where the build proved that the newer schema reads everything
+    /// the older one allows, so the upcast payload needs no second validation.
+    pub fn upcast<Q: EventContract + From<P>>(self) -> Envelope<Q> {
+        Envelope {
+            event_id: self.event_id,
+            correlation_id: self.correlation_id,
+            command_id: self.command_id,
+            causation_id: self.causation_id,
+            timestamp: self.timestamp,
+            event_source: self.event_source,
+            event_status: self.event_status,
+            tags: self.tags,
+            retry_count: self.retry_count,
+            payload: Q::from(self.payload),
+            metadata: self.metadata,
+        }
+    }
 }
 
 pub(crate) fn type_name(t: EventType) -> &'static str {

@@ -2,20 +2,27 @@
 //! generated modules (named after schema ids) can never collide with it.
 
 mod causation;
+#[cfg(feature = "cloudevents")]
+mod cloudevents;
 mod command;
 pub(crate) mod contract;
 pub(crate) mod decode;
 pub(crate) mod envelope;
 mod fields;
 mod ids;
+mod upcast;
 mod lifecycle;
 
 pub use causation::{Causation, Cause};
+#[cfg(feature = "cloudevents")]
+pub use cloudevents::{CloudEvent, ExtensionValue};
 pub use command::Command;
 pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema};
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
+#[doc(hidden)]
+pub use upcast::upcast_payload;
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{
     DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource, RetryPolicy,

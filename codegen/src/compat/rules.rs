@@ -424,7 +424,7 @@ impl<'a> Walk<'a> {
             match extra_for(r, rp, name) {
                 None => self.push(
                     Rule::PropertyRemovedFromClosedModel,
-                    rp,
+                    &closing_keyword(r, rp),
                     &w_at,
                     format!("`{name}` removed, and the reader's closed content model refuses it"),
                 ),
@@ -556,5 +556,13 @@ impl<'a> Walk<'a> {
             }
             None => self.push(Rule::ConstraintAdded, &at, wp, "`not` added".into()),
         }
+    }
+}
+
+/// The keyword that closes a content model, to point at when it refuses a property.
+fn closing_keyword(m: &Map<String, Value>, p: &str) -> String {
+    match ["additionalProperties", "unevaluatedProperties"].into_iter().find(|k| m.contains_key(*k)) {
+        Some(k) => format!("{p}/{k}"),
+        None => p.to_string(),
     }
 }
