@@ -10,6 +10,22 @@ use crate::{
 
 /// One delivery of an event to a consumer: the event, where it was read from, and the failures of
 /// its earlier deliveries (which the transport carries beside the event, as headers for instance).
+///
+/// ```
+/// use events::order_shipped_schema::v1_0::OrderShippedNotificationEvent;
+/// use events::{Delivery, ErrorInfo, Failure, Origin};
+///
+/// let wire = std::fs::read("tests/fixtures/spec/11-OrderShippedNotificationEvent.json").unwrap();
+/// let event = OrderShippedNotificationEvent::from_json(&wire).unwrap(); // retryCount 2
+/// // The failures of the first two deliveries, as the transport kept them (JSON in a header, say).
+/// let header = r#"[
+///   {"attempt": 1, "failedAt": "2025-02-25T20:30:01Z", "error": {"type": "&str", "message": "timeout"}},
+///   {"attempt": 2, "failedAt": "2025-02-25T20:30:03Z", "error": {"type": "&str", "message": "timeout"}}
+/// ]"#;
+/// let failures: Vec<Failure> = serde_json::from_str(header).unwrap();
+/// let delivery = Delivery::new(event, Origin::new("orders.shipped", "notifications")).with_failures(failures);
+/// assert_eq!(delivery.failures[1].error, ErrorInfo::from("timeout"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery<P: EventContract> {
     /// The event as delivered.
@@ -21,6 +37,21 @@ pub struct Delivery<P: EventContract> {
 }
 
 /// What to do with a delivery once handled, with the event as it now stands.
+///
+/// ```
+/// use events::inventory_updated_domain_schema::v1_0::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
+/// use events::{Delivery, Disposition, EventStatus, Metadata, Origin, RetryPolicy, SplitMix64};
+///
+/// let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+/// let event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "Inventory")).unwrap();
+/// let delivery = Delivery::new(event, Origin::new("inventory", "reporting"));
+/// let handled: Result<u64, std::io::Error> = Ok(90);
+/// match delivery.settle(handled, &RetryPolicy::default(), &mut SplitMix64::from_entropy()).unwrap() {
+///     Disposition::Ack(event) => assert_eq!(event.event_status(), EventStatus::Processed),
+///     Disposition::Retry { after, envelope, failures } => unreachable!("{after:?} {envelope:?} {failures:?}"),
+///     Disposition::DeadLetter(record) => unreachable!("{record:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Disposition<P: EventContract> {
     /// Handled: acknowledge the delivery. The event is `processed`.
@@ -43,7 +74,18 @@ pub enum Disposition<P: EventContract> {
 
 impl<P: EventContract> Disposition<P> {
     /// Where this delivery left the event's lifecycle: `processed`, `failed` (to be retried) or
-    /// `deadLettered`.
+    /// `deadLettered`; what a store of event statuses would record for it.
+    ///
+    /// ```
+    /// # use events::inventory_updated_domain_schema::v1_0::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
+    /// # use events::{Delivery, EventStatus, Metadata, Origin, RetryPolicy, SplitMix64};
+    /// # let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+    /// # let event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "Inventory")).unwrap();
+    /// let once = RetryPolicy::new(1, std::time::Duration::ZERO, std::time::Duration::ZERO);
+    /// let delivery = Delivery::new(event, Origin::new("inventory", "reporting"));
+    /// let next = delivery.settle(Err::<(), _>("disk full"), &once, &mut SplitMix64::new(0)).unwrap();
+    /// assert_eq!(next.status(), EventStatus::DeadLettered);
+    /// ```
     pub fn status(&self) -> EventStatus {
         match self {
             Disposition::Ack(_) => EventStatus::Processed,

@@ -127,6 +127,11 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     /// The type and message of any displayable error.
+    ///
+    /// ```
+    /// let info = events::ErrorInfo::new(&42);
+    /// assert_eq!((info.error_type.as_str(), info.message.as_str()), ("i32", "42"));
+    /// ```
     pub fn new<E: Display + ?Sized>(error: &E) -> Self {
         ErrorInfo { error_type: std::any::type_name::<E>().to_string(), message: error.to_string(), causes: vec![] }
     }

@@ -109,6 +109,12 @@ impl RetryPolicy {
     }
 
     /// Whether the delivery with this `retryCount`, having failed, may be tried again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = events::RetryPolicy::new(3, Duration::from_secs(1), Duration::from_secs(8));
+    /// assert_eq!((0..4).map(|n| policy.allows_retry(n)).collect::<Vec<_>>(), [true, true, false, false]);
+    /// ```
     pub fn allows_retry(&self, retry_count: u32) -> bool {
         // Attempt retry_count + 1 has just failed; u64 so that retryCount u32::MAX does not overflow.
         u64::from(retry_count) + 1 < u64::from(self.max_attempts)
