@@ -160,6 +160,12 @@ impl Fields {
         self.0.remove("payload").ok_or_else(|| DecodeError::Missing { pointer: "/payload".into() })
     }
 
+    /// Whatever is left, for a format that keeps members it does not know (CloudEvents extensions).
+    #[cfg(feature = "cloudevents")]
+    pub fn into_rest(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// Refuses whatever is left: an unknown member would otherwise be lost on re-encoding.
     pub fn finish(self) -> Result<(), DecodeError> {
         match self.0.keys().next() {

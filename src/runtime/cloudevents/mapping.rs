@@ -1,0 +1,266 @@
+//! An event envelope as a CloudEvent and back, field for field.
+
+use serde_json::{Map, Value};
+
+use crate::runtime::decode::RawEvent;
+use crate::{AnyEvent, CloudEvent, DecodeError, Envelope, EventContract, ExtensionValue, SchemaVersion};
+
+/// The media type of every envelope's `data`.
+const JSON: &str = "application/json";
+
+/// How an envelope field rides in an extension attribute.
+#[derive(Clone, Copy)]
+enum Carried {
+    /// A string, as it is.
+    Text,
+    /// `retryCount`: an integer, or its decimal string beyond CloudEvents' 32-bit integers.
+    Count,
+    /// An array or object, as its JSON text: extension values cannot nest.
+    JsonText,
+}
+
+/// Extension attribute, envelope field, and how it is carried. With `id`, `source`, `type`,
+/// `time`, `data` and `dataschema` + `schemaid` + `schemaversion` (for `schemaRef`), this is every
+/// field of the envelope.
+const EXTENSIONS: [(&str, &str, Carried); 10] = [
+    // The names of the CloudEvents correlation extension.
+    ("correlationid", "correlationId", Carried::Text),
+    ("causationid", "causationId", Carried::Text),
+    ("commandid", "commandId", Carried::Text),
+    ("version", "version", Carried::Text),
+    ("eventtype", "eventType", Carried::Text),
+    ("eventversion", "eventVersion", Carried::Text),
+    ("eventstatus", "eventStatus", Carried::Text),
+    ("retrycount", "retryCount", Carried::Count),
+    ("tags", "tags", Carried::JsonText),
+    ("metadata", "metadata", Carried::JsonText),
+];
+
+/// Envelope fields carried by context attributes, or split over several.
+const ATTRIBUTES: [(&str, &str); 8] = [
+    ("eventName", "type"),
+    ("eventId", "id"),
+    ("eventSource", "source"),
+    ("timestamp", "time"),
+    ("schemaRef/uri", "dataschema"),
+    ("schemaRef/id", "schemaid"),
+    ("schemaRef/version", "schemaversion"),
+    ("schemaRef", "dataschema"),
+];
+
+/// The envelope's JSON (its full form) as a CloudEvent.
+fn from_envelope_json(envelope: Value) -> CloudEvent {
+    let Value::Object(mut m) = envelope else { unreachable!("an envelope serializes to an object") };
+    let mut text = |key: &str| match m.remove(key) {
+        Some(Value::String(s)) => s,
+        other => other.map(|v| v.to_string()).unwrap_or_default(),
+    };
+    let mut event = CloudEvent::new(text("eventId"), text("eventSource"), text("eventName"));
+    event.time = serde_json::from_value(Value::from(text("timestamp"))).ok();
+    event.datacontenttype = Some(JSON.into());
+    event.data = m.remove("payload");
+    if let Some(Value::Object(mut schema_ref)) = m.remove("schemaRef") {
+        let mut part = |key: &str| schema_ref.remove(key).and_then(|v| v.as_str().map(str::to_string));
+        event.dataschema = part("uri");
+        let (id, version) = (part("id"), part("version"));
+        event.extensions.extend(id.map(|id| ("schemaid".into(), id.into())));
+        event.extensions.extend(version.map(|v| ("schemaversion".into(), v.into())));
+    }
+    for (name, field, carried) in EXTENSIONS {
+        let Some(value) = m.remove(field) else { continue };
+        let value = match (carried, value) {
+            (Carried::Text, Value::String(s)) => ExtensionValue::String(s),
+            (Carried::Count, Value::Number(n)) => match n.as_i64().map(i32::try_from) {
+                Some(Ok(i)) => ExtensionValue::Integer(i),
+                _ => ExtensionValue::String(n.to_string()),
+            },
+            (_, other) => ExtensionValue::String(other.to_string()),
+        };
+        event.extensions.insert(name.into(), value);
+    }
+    event
+}
+
+/// The CloudEvent as an envelope's JSON, for the envelope decoder to read and check.
+fn to_envelope_json(event: CloudEvent) -> Result<Value, DecodeError> {
+    let CloudEvent { id, source, event_type, time, datacontenttype, dataschema, subject, data, mut extensions } = event;
+    if let Some(media_type) = datacontenttype {
+        // Parameters (`; charset=utf-8`) do not change what the data is.
+        let essence = media_type.split(';').next().unwrap_or_default().trim();
+        if !essence.eq_ignore_ascii_case(JSON) {
+            return Err(DecodeError::Invalid {
+                pointer: "/datacontenttype".into(),
+                message: format!("expected `{JSON}`, found `{media_type}`: an envelope's payload is JSON"),
+            });
+        }
+    }
+    if subject.is_some() {
+        // The envelope has no place for it, and dropping it would lose it.
+        return Err(DecodeError::UnknownField { pointer: "/subject".into() });
+    }
+    let mut m = Map::new();
+    m.insert("eventName".into(), event_type.into());
+    m.insert("eventId".into(), id.into());
+    m.insert("eventSource".into(), source.into());
+    if let Some(time) = time {
+        m.insert("timestamp".into(), time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true).into());
+    }
+    if let Some(data) = data {
+        m.insert("payload".into(), data);
+    }
+
+    let schema_id = extensions.remove("schemaid");
+    let schema_version = extensions.remove("schemaversion");
+    if schema_id.is_some() || schema_version.is_some() || dataschema.is_some() {
+        // All three or none: `schemaRef` has no optional member.
+        let id = text("schemaid", schema_id.ok_or_else(|| missing("schemaid"))?)?;
+        let version = text("schemaversion", schema_version.ok_or_else(|| missing("schemaversion"))?)?;
+        let uri = dataschema.ok_or_else(|| missing("dataschema"))?;
+        version.parse::<SchemaVersion>().map_err(|e| invalid("schemaversion", e.to_string()))?;
+        m.insert("schemaRef".into(), serde_json::json!({ "id": id, "version": version, "uri": uri }));
+    }
+
+    for (name, value) in extensions {
+        let Some(&(_, field, carried)) = EXTENSIONS.iter().find(|(n, ..)| *n == name) else {
+            // Refused like an unknown envelope field: the envelope could not carry it on.
+            return Err(DecodeError::UnknownField { pointer: format!("/{name}") });
+        };
+        let value = match (carried, value) {
+            (Carried::Text, v) => Value::from(text(&name, v)?),
+            (Carried::Count, ExtensionValue::Integer(i)) => Value::from(i),
+            (Carried::Count, ExtensionValue::String(s)) => {
+                Value::from(s.parse::<u32>().map_err(|_| invalid(&name, format!("`{s}` is not a retry count")))?)
+            }
+            (Carried::Count, ExtensionValue::Boolean(_)) => return Err(invalid(&name, "expected an integer".into())),
+            (Carried::JsonText, v) => {
+                let encoded = text(&name, v)?;
+                serde_json::from_str(&encoded).map_err(|e| invalid(&name, format!("expected JSON text: {e}")))?
+            }
+        };
+        m.insert(field.into(), value);
+    }
+    Ok(Value::Object(m))
+}
+
+fn text(name: &str, value: ExtensionValue) -> Result<String, DecodeError> {
+    match value {
+        ExtensionValue::String(s) => Ok(s),
+        _ => Err(invalid(name, "expected a string".into())),
+    }
+}
+
+fn missing(name: &str) -> DecodeError {
+    DecodeError::Missing { pointer: format!("/{name}") }
+}
+
+fn invalid(name: &str, message: String) -> DecodeError {
+    DecodeError::Invalid { pointer: format!("/{name}"), message }
+}
+
+/// Names, in an error of the envelope decoder, the CloudEvent attribute instead of the envelope
+/// field: `/retryCount` becomes `/retrycount`, `/payload/items/0` becomes `/data/items/0`.
+fn in_cloud_event(mut error: DecodeError) -> DecodeError {
+    fn rename(pointer: &mut String) {
+        if let Some(rest) = pointer.strip_prefix("/payload") {
+            *pointer = format!("/data{rest}");
+            return;
+        }
+        let fields = EXTENSIONS.iter().map(|(name, field, _)| (*field, *name)).chain(ATTRIBUTES);
+        for (field, attribute) in fields {
+            // Longer fields come first in ATTRIBUTES, so `schemaRef/id` wins over `schemaRef`.
+            let Some(rest) = pointer.strip_prefix('/').and_then(|p| p.strip_prefix(field)) else { continue };
+            if rest.is_empty() || rest.starts_with('/') {
+                // Inside `tags` or `metadata` is inside a JSON text: the attribute is the place.
+                *pointer = format!("/{attribute}");
+                return;
+            }
+        }
+    }
+    match &mut error {
+        DecodeError::Missing { pointer }
+        | DecodeError::Invalid { pointer, .. }
+        | DecodeError::UnknownField { pointer }
+        | DecodeError::Mismatch { pointer, .. }
+        | DecodeError::UnknownContract { pointer, .. } => rename(pointer),
+        DecodeError::Payload { violations } => violations.iter_mut().for_each(|v| rename(&mut v.pointer)),
+        DecodeError::Syntax { .. } => {}
+    }
+    error
+}
+
+fn read(event: CloudEvent) -> Result<RawEvent, DecodeError> {
+    to_envelope_json(event).and_then(|v| RawEvent::from_value(v).map_err(in_cloud_event))
+}
+
+impl<P: EventContract> Envelope<P> {
+    /// This event as a CloudEvent: `eventId` → `id`, `eventSource` → `source`, `eventName` →
+    /// `type`, `timestamp` → `time`, `schemaRef.uri` → `dataschema`, `payload` → `data`
+    /// (`application/json`), and every other field as an extension attribute (see the crate's
+    /// README for the table).
+    ///
+    /// ```
+    /// use events::order_created_schema::v1_0::OrderCreatedEvent;
+    ///
+    /// let wire = std::fs::read("tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
+    /// let event = OrderCreatedEvent::from_json(&wire).unwrap();
+    /// let cloud = event.to_cloud_event();
+    /// assert_eq!(cloud.event_type, "OrderCreatedEvent");
+    /// assert_eq!(cloud.extension("correlationid"), Some(&event.correlation_id().to_string().into()));
+    /// assert_eq!(OrderCreatedEvent::from_cloud_event(cloud).unwrap(), event);
+    /// ```
+    pub fn to_cloud_event(&self) -> CloudEvent {
+        from_envelope_json(serde_json::to_value(self).expect("an envelope always serializes"))
+    }
+
+    /// The event a CloudEvent carries, checked as [`Envelope::from_json`] checks an envelope;
+    /// errors name the CloudEvent's attributes (`/type`, `/retrycount`, `/data/items/0`, …).
+    /// Extension attributes the envelope has no field for are refused, like unknown envelope
+    /// fields: remove them first ([`CloudEvent::remove_extension`]) to drop them.
+    ///
+    /// ```
+    /// use events::inventory_updated_domain_schema::v1_0::InventoryUpdatedEvent;
+    ///
+    /// let json = br#"{
+    ///     "specversion": "1.0", "id": "f7b4d2e6-5a1b-4e79-9d4f-7e3b6f9d7c1f", "source": "InventoryService",
+    ///     "type": "InventoryUpdatedEvent", "time": "2025-02-25T19:10:00Z",
+    ///     "correlationid": "123e4567-e89b-12d3-a456-426614174123", "retrycount": -1,
+    ///     "metadata": "{\"initiatedBy\": \"InventoryService\", \"sourceSystem\": \"InventoryService\"}",
+    ///     "data": {"itemId": "ITEM001", "newQuantity": 90}
+    /// }"#;
+    /// let cloud = events::CloudEvent::from_json(json).unwrap();
+    /// let err = InventoryUpdatedEvent::from_cloud_event(cloud).unwrap_err();
+    /// assert_eq!(err.pointer(), Some("/retrycount")); // a count is not negative
+    /// ```
+    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
+        Self::from_raw(read(event)?).map_err(in_cloud_event)
+    }
+}
+
+impl AnyEvent {
+    /// This event as a CloudEvent, as [`Envelope::to_cloud_event`] maps it.
+    pub fn to_cloud_event(&self) -> CloudEvent {
+        from_envelope_json(serde_json::to_value(self).expect("an envelope always serializes"))
+    }
+
+    /// Any event of the registry, from a CloudEvent: dispatched on `type` (and `schemaversion`),
+    /// then checked as [`AnyEvent::from_json`] checks an envelope. A `type` the registry does not
+    /// know is [`DecodeError::UnknownContract`] at `/type`.
+    ///
+    /// ```
+    /// use events::{AnyEvent, DecodeError};
+    ///
+    /// let wire = std::fs::read("tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
+    /// let received = AnyEvent::from_json(&wire).unwrap();
+    /// let cloud = events::CloudEvent::from_json(received.to_cloud_event().to_json().as_bytes()).unwrap();
+    /// assert_eq!(AnyEvent::from_cloud_event(cloud.clone()).unwrap(), received);
+    ///
+    /// let mut unknown = cloud;
+    /// unknown.event_type = "OrderPaidEvent".into();
+    /// let err = AnyEvent::from_cloud_event(unknown).unwrap_err();
+    /// assert!(matches!(err, DecodeError::UnknownContract { ref name, .. } if name == "OrderPaidEvent"));
+    /// assert_eq!(err.pointer(), Some("/type"));
+    /// ```
+    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
+        Self::from_raw(read(event)?).map_err(in_cloud_event)
+    }
+}
