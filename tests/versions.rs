@@ -18,7 +18,8 @@ fn each_version_has_its_own_types_and_latest_is_the_newest() {
     assert_eq!(<v1_1::OrderCreatedEventPayload as events::Contract>::SCHEMA_REF.version, SchemaVersion::new(1, 1));
     assert_eq!(<latest::OrderCreatedEventPayload as events::Contract>::SCHEMA_REF.version, SchemaVersion::new(1, 1));
     // The subject module re-exports the newest version's names.
-    let newest: events::order_created_schema::OrderCreatedEventPayload = v1_1::OrderCreatedEventPayload::from(payload_1_0());
+    let newest: events::order_created_schema::OrderCreatedEventPayload =
+        v1_1::OrderCreatedEventPayload::from(payload_1_0());
     assert_eq!(newest.total_amount, 250.0);
 }
 

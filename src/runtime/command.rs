@@ -115,6 +115,14 @@ impl<P: CommandContract> Command<P> {
         serde_json::to_string(self).expect("a command always serializes")
     }
 
+    /// The full form as JSON for logs, `x-sensitive` payload values masked; see
+    /// [`Envelope::redacted`](crate::Envelope::redacted).
+    pub fn redacted(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("a command always serializes");
+        crate::runtime::redact::redact(&mut value["payload"], P::payload_schema().schema());
+        value
+    }
+
     /// `commandName`.
     pub fn command_name(&self) -> &'static str {
         P::NAME

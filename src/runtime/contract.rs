@@ -72,6 +72,8 @@ pub(crate) fn check_payload<P: Contract>(payload: &P) -> Result<(), InvalidPaylo
 pub struct PayloadSchema {
     validator: jsonschema::Validator,
     schema: Value,
+    /// Whether any property is `x-sensitive`: only then are messages checked for values to mask.
+    sensitive: bool,
 }
 
 impl Debug for PayloadSchema {
@@ -91,7 +93,8 @@ impl PayloadSchema {
             .should_validate_formats(true)
             .build(&schema)
             .expect("the generator compiled this schema at build time");
-        PayloadSchema { validator, schema }
+        let sensitive = schema_json.contains("\"x-sensitive\"");
+        PayloadSchema { validator, schema, sensitive }
     }
 
     /// The bundled schema, every `$ref` pointing into it.
@@ -104,13 +107,21 @@ impl PayloadSchema {
         if self.validator.is_valid(payload) {
             return Ok(());
         }
+        // The validator's messages quote the value; a sensitive one must not reach a log that way.
+        let hidden =
+            if self.sensitive { crate::runtime::redact::sensitive_pointers(payload, &self.schema) } else { Vec::new() };
         Err(self
             .validator
             .iter_errors(payload)
-            .map(|e| Violation {
-                pointer: format!("/payload{}", e.instance_path()),
-                keyword: e.kind().keyword().to_string(),
-                message: e.to_string(),
+            .map(|e| {
+                let inner = e.instance_path().to_string();
+                let keyword = e.kind().keyword().to_string();
+                let message = if hidden.iter().any(|p| crate::runtime::redact::within(&inner, p)) {
+                    format!("the value breaks `{keyword}` (not shown: the schema marks it x-sensitive)")
+                } else {
+                    e.to_string()
+                };
+                Violation { pointer: format!("/payload{inner}"), keyword, message }
             })
             .collect())
     }

@@ -184,6 +184,29 @@ impl<P: EventContract> Envelope<P> {
         serde_json::to_string(self).expect("an envelope always serializes")
     }
 
+    /// The full form as JSON for logs: every payload value the schema marks `"x-sensitive": true`
+    /// reads `"<redacted>"`, inside arrays and nested objects too. The wire form is [`Self::to_json`].
+    ///
+    /// ```
+    /// use events::customer_registered_schema::{CustomerRegisteredEvent, CustomerRegisteredEventPayload};
+    ///
+    /// let payload: CustomerRegisteredEventPayload = serde_json::from_value(serde_json::json!({
+    ///     "customerId": "CUST1", "email": "ada@example.com",
+    ///     "addresses": [{ "label": "home", "street": "1 Analytical Way", "city": "London" }]
+    /// })).unwrap();
+    /// let event = CustomerRegisteredEvent::new(payload, events::Metadata::new("signup", "Web")).unwrap();
+    /// let view = event.redacted();
+    /// assert_eq!(view["payload"]["email"], "<redacted>");
+    /// assert_eq!(view["payload"]["addresses"][0]["street"], "<redacted>");
+    /// assert_eq!(view["payload"]["addresses"][0]["city"], "London");
+    /// assert!(event.to_json().contains("ada@example.com")); // the wire is unchanged
+    /// ```
+    pub fn redacted(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("an envelope always serializes");
+        crate::runtime::redact::redact(&mut value["payload"], P::payload_schema().schema());
+        value
+    }
+
     /// `eventName`.
     pub fn event_name(&self) -> &'static str {
         P::NAME

@@ -10,6 +10,7 @@ pub(crate) mod decode;
 pub(crate) mod envelope;
 mod fields;
 mod ids;
+pub(crate) mod redact;
 mod upcast;
 mod lifecycle;
 

@@ -113,6 +113,11 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
                 match *self { #(Self::#idents(ref e) => e.schema_ref(),)* }
             }
 
+            /// The message as JSON for logs, payload values the schema marks `x-sensitive` masked.
+            pub fn redacted(&self) -> ::serde_json::Value {
+                match *self { #(Self::#idents(ref e) => e.redacted(),)* }
+            }
+
             /// The business process this message belongs to.
             pub fn correlation_id(&self) -> crate::CorrelationId {
                 match *self { #(Self::#idents(ref e) => e.correlation_id(),)* }

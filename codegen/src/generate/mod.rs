@@ -5,6 +5,7 @@ mod contract;
 mod dispatch;
 pub(crate) mod isolate;
 mod payload;
+mod sensitive;
 mod upcast;
 
 use proc_macro2::TokenStream;
@@ -111,7 +112,7 @@ pub(crate) fn schema_module(
 ) -> Result<TokenStream, Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let types = typified
-        .and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name))
+        .and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled))
         .map_err(|message| Diagnostic::file(file.display.clone(), message))?;
     let glue = contract::glue(file, bundled, &payload);
     Ok(quote! { #types #glue })
