@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::runtime::decode::{self, parse_json};
 use crate::DecodeError;
@@ -103,16 +104,6 @@ impl From<i32> for ExtensionValue {
 impl From<bool> for ExtensionValue {
     fn from(b: bool) -> Self {
         ExtensionValue::Boolean(b)
-    }
-}
-
-impl ExtensionValue {
-    fn to_json(&self) -> Value {
-        match self {
-            ExtensionValue::String(s) => Value::from(s.as_str()),
-            ExtensionValue::Integer(i) => Value::from(*i),
-            ExtensionValue::Boolean(b) => Value::from(*b),
-        }
     }
 }
 
@@ -272,33 +263,12 @@ impl CloudEvent {
 
     /// The event in the JSON format.
     pub fn to_value(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("specversion".into(), SPEC_VERSION.into());
-        m.insert("id".into(), self.id.as_str().into());
-        m.insert("source".into(), self.source.as_str().into());
-        m.insert("type".into(), self.event_type.as_str().into());
-        if let Some(time) = &self.time {
-            m.insert("time".into(), time.to_rfc3339_opts(SecondsFormat::AutoSi, true).into());
-        }
-        for (key, value) in
-            [("datacontenttype", &self.datacontenttype), ("dataschema", &self.dataschema), ("subject", &self.subject)]
-        {
-            if let Some(v) = value {
-                m.insert(key.into(), v.as_str().into());
-            }
-        }
-        for (name, value) in &self.extensions {
-            m.insert(name.clone(), value.to_json());
-        }
-        if let Some(data) = &self.data {
-            m.insert("data".into(), data.clone());
-        }
-        Value::Object(m)
+        serde_json::to_value(self).expect("a CloudEvent always serializes")
     }
 
     /// The event in the JSON format, as text.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        serde_json::to_string(self).expect("a CloudEvent always serializes")
     }
 }
 
@@ -318,7 +288,32 @@ fn non_empty(f: &mut decode::Fields, name: &str) -> Result<Option<String>, Decod
 
 impl Serialize for CloudEvent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(serializer)
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("specversion", SPEC_VERSION)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("source", &self.source)?;
+        m.serialize_entry("type", &self.event_type)?;
+        if let Some(time) = &self.time {
+            m.serialize_entry("time", &time.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;
+        }
+        for (key, value) in
+            [("datacontenttype", &self.datacontenttype), ("dataschema", &self.dataschema), ("subject", &self.subject)]
+        {
+            if let Some(v) = value {
+                m.serialize_entry(key, v)?;
+            }
+        }
+        for (name, value) in &self.extensions {
+            match value {
+                ExtensionValue::String(s) => m.serialize_entry(name, s)?,
+                ExtensionValue::Integer(i) => m.serialize_entry(name, i)?,
+                ExtensionValue::Boolean(b) => m.serialize_entry(name, b)?,
+            }
+        }
+        if let Some(data) = &self.data {
+            m.serialize_entry("data", data)?;
+        }
+        m.end()
     }
 }
 
