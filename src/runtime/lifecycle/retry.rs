@@ -139,7 +139,7 @@ impl RetryPolicy {
         let cap = nanos(self.cap);
         // Doubling a non-zero base more than 63 times passes any u64 cap; stop doubling there.
         let doubled = match retry - 1 {
-            shift @ 0..=63 => nanos(self.base).checked_mul(1 << shift).unwrap_or(u64::MAX),
+            shift @ 0..=63 => nanos(self.base).saturating_mul(1 << shift),
             _ if self.base.is_zero() => 0,
             _ => u64::MAX,
         };
