@@ -115,7 +115,8 @@ impl<P: EventContract> Delivery<P> {
     /// - `Err` on the last attempt: `created` → `failed` → `deadLettered`,
     ///   [`Disposition::DeadLetter`] with the event as delivered.
     ///
-    /// Only a `created` event can be handled; another status is an [`IllegalTransition`].
+    /// Only a `created` event can be handled; another status is an [`IllegalTransition`], and the
+    /// delivery is gone with it: look at `envelope.event_status()` first to keep it.
     ///
     /// ```
     /// use std::time::Duration;
