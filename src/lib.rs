@@ -85,7 +85,7 @@ pub use runtime::{
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};
 #[doc(hidden)]
-pub use runtime::upcast_payload;
+pub use runtime::{redacted_payload, upcast_payload};
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.

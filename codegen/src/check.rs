@@ -69,36 +69,28 @@ pub fn runtime_options() -> jsonschema::ValidationOptions<'static> {
     jsonschema::options().should_validate_formats(true)
 }
 
-/// Finds definition cycles that never pass through a property or an item (see [`NESTING_KEYWORDS`]).
-pub fn cycles(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
-    let Some(defs) = bundled.get("definitions").and_then(Value::as_object) else { return Vec::new() };
+/// Finds a definition cycle that never passes through a property or an item (see
+/// [`NESTING_KEYWORDS`]): such a value contains itself, no Rust type can hold it, and typify
+/// overflows its stack on it. Returns why, for the fallback payload.
+pub fn cycles(_file: &SchemaFile, bundled: &Value) -> Option<String> {
+    let defs = bundled.get("definitions").and_then(Value::as_object)?;
     let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (name, schema) in defs {
         let mut out = BTreeSet::new();
         inline_refs(schema, &mut out);
         edges.insert(name.as_str(), out);
     }
-    let mut problems = Vec::new();
     let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the stack, 2 = done
     for start in edges.keys() {
         let mut path = Vec::new();
         if let Some(cycle) = visit(start, &edges, &mut state, &mut path) {
-            // Everything on this walk is accounted for: report each cycle once.
-            for node in path {
-                state.insert(node, 2);
-            }
-            problems.push(Diagnostic::at(
-                file.display.clone(),
-                Some(&file.source),
-                definition_pointer(file, &cycle[0]),
-                format!(
-                    "unsupported: the definitions {} refer to each other without an object property or array item in between, so they describe a value that contains itself",
-                    cycle.join(" → ")
-                ),
+            return Some(format!(
+                "the definitions {} refer to each other without an object property or array item in between (a value that contains itself)",
+                cycle.join(" → ")
             ));
         }
     }
-    problems
+    None
 }
 
 fn visit<'a>(

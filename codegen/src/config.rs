@@ -207,14 +207,11 @@ impl Config {
                 bundles.push(None);
                 continue;
             }
-            let found: Vec<Diagnostic> = [
-                check::cycles(file, &bundled.schema),
-                check::reserved_names(file, &bundled.schema),
-                check::validator(file, &bundled.schema),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let found: Vec<Diagnostic> =
+                [check::reserved_names(file, &bundled.schema), check::validator(file, &bundled.schema)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
             if !found.is_empty() {
                 problems.0.extend(found);
                 bundles.push(None);
@@ -233,20 +230,37 @@ impl Config {
         problems.0.extend(report.errors());
         let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
             registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();
+        // A definition that contains itself overflows typify's stack: such a payload is not
+        // given to typify at all.
+        let cyclic: Vec<Option<String>> = ready.iter().map(|(f, b)| check::cycles(f, &b.schema)).collect();
         let jobs: Vec<Job> = ready
             .iter()
-            .map(|(f, b)| Job { schema: b.schema.clone(), payload: generate::payload_name(&f.contract.name) })
+            .zip(&cyclic)
+            .filter(|(_, c)| c.is_none())
+            .map(|((f, b), _)| Job { schema: b.schema.clone(), payload: generate::payload_name(&f.contract.name) })
             .collect();
+        let mut typified = isolate::run(&jobs, isolation).into_iter();
         let mut modules = Vec::new();
-        for ((file, bundled), typified) in ready.iter().zip(isolate::run(&jobs, isolation)) {
-            match generate::schema_module(file, &bundled.schema, typified) {
-                Ok(tokens) => modules.push(tokens),
+        let mut fallbacks = Vec::new();
+        for ((file, bundled), cycle) in ready.iter().zip(cyclic) {
+            let result = match cycle {
+                Some(reason) => Err(format!("unsupported: {reason}")),
+                None => typified.next().expect("one result per job"),
+            };
+            match generate::schema_module(file, &bundled.schema, result) {
+                Ok((tokens, fallback)) => {
+                    modules.push(tokens);
+                    if let Some(reason) = fallback {
+                        let message = format!("the payload is kept as a validated serde_json::Value: {reason}");
+                        fallbacks.push(Diagnostic::file(file.display.clone(), message));
+                    }
+                }
                 Err(d) => problems.push(d),
             }
         }
         problems.into_result(())?;
         let upcasts = compat::upcasts(&registry, &bundles);
-        Ok(generate::registry(&registry, modules, &upcasts, report.warnings()))
+        Ok(generate::registry(&registry, modules, &upcasts, report.warnings(), fallbacks))
     }
 
     /// Generates and writes the code, and tells Cargo to rerun only when the registry changes.
@@ -270,7 +284,7 @@ impl Config {
             Err(_) => Isolation::InProcess,
         };
         let generated = self.run(&isolation)?;
-        for w in generated.warnings() {
+        for w in generated.warnings().iter().chain(generated.fallbacks()) {
             if self.cargo_directives {
                 println!("cargo:warning={w}");
             } else {

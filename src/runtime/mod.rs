@@ -23,6 +23,8 @@ pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 #[doc(hidden)]
+pub use redact::redacted_payload;
+#[doc(hidden)]
 pub use upcast::upcast_payload;
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{

@@ -104,3 +104,11 @@ fn visit(value: &Value, schema: &Value, root: &Value, at: String, depth: usize, 
         _ => {}
     }
 }
+
+/// A copy of a fallback payload's JSON with its sensitive values masked, for its `Debug`.
+#[doc(hidden)]
+pub fn redacted_payload<P: crate::Contract>(payload: &Value) -> Value {
+    let mut value = payload.clone();
+    redact(&mut value, P::payload_schema().schema());
+    value
+}

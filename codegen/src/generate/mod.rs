@@ -3,6 +3,7 @@
 
 mod contract;
 mod dispatch;
+mod fallback;
 pub(crate) mod isolate;
 mod payload;
 mod sensitive;
@@ -21,12 +22,18 @@ pub struct Generated {
     pub(crate) subjects: Vec<SubjectCode>,
     pub(crate) dispatch: TokenStream,
     pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) fallbacks: Vec<Diagnostic>,
 }
 
 impl Generated {
     /// What the build should show without failing: the breaks of major versions.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// The schemas whose payload is kept as a validated `serde_json::Value`, and why.
+    pub fn fallbacks(&self) -> &[Diagnostic] {
+        &self.fallbacks
     }
 }
 
@@ -104,18 +111,29 @@ pub fn payload_name(name: &str) -> String {
     format!("{name}Payload")
 }
 
+/// What typify made of a schema: its code as text, or why it could not make a type of it.
+pub(crate) type Typified = Result<String, String>;
+
 /// Generates the code of one schema file from its bundled schema and typify's output for it.
+/// Where typify cannot express the schema, the payload falls back to a validated JSON value and
+/// the reason is returned beside the code.
 pub(crate) fn schema_module(
     file: &SchemaFile,
     bundled: &Value,
-    typified: Result<String, String>,
-) -> Result<TokenStream, Diagnostic> {
+    typified: Typified,
+) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
-    let types = typified
-        .and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled))
-        .map_err(|message| Diagnostic::file(file.display.clone(), message))?;
+    let (types, fallback) =
+        match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
+            Ok(types) => (types, None),
+            Err(reason) if reason.starts_with("unsupported:") => {
+                let reason = reason.trim_start_matches("unsupported: ").to_string();
+                (fallback::tokens(&payload, &reason), Some(reason))
+            }
+            Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
+        };
     let glue = contract::glue(file, bundled, &payload);
-    Ok(quote! { #types #glue })
+    Ok((quote! { #types #glue }, fallback))
 }
 
 /// Assembles the subjects' modules, the upcasts between their versions and the decoders.
@@ -124,6 +142,7 @@ pub(crate) fn registry(
     mut modules: Vec<TokenStream>,
     upcasts: &[(&SchemaFile, &SchemaFile)],
     warnings: Vec<Diagnostic>,
+    fallbacks: Vec<Diagnostic>,
 ) -> Generated {
     modules.reverse(); // popped in file order below
     let subjects = registry
@@ -151,7 +170,7 @@ pub(crate) fn registry(
             }
         })
         .collect();
-    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings }
+    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings, fallbacks }
 }
 
 impl SubjectCode {
