@@ -267,7 +267,7 @@ impl Config {
     ///
     /// typify runs in child processes (this executable, re-executed), so that a schema that
     /// crashes it fails the build with a message rather than killing the build script.
-    pub fn compile(&self) -> Result<(), Error> {
+    pub fn compile(&self) -> Result<Generated, Error> {
         isolate::serve_if_asked();
         if self.cargo_directives {
             println!("cargo:rerun-if-changed={}", self.schema_dir.display());
@@ -298,6 +298,6 @@ impl Config {
                 Diagnostic::file(out.display().to_string(), format!("cannot write the generated code: {e}"))
             })?;
         }
-        Ok(())
+        Ok(generated)
     }
 }

@@ -58,3 +58,8 @@ pub use config::{Config, DEFAULT_BASE_URI};
 pub use error::{Diagnostic, Error};
 pub use generate::{module_name, payload_name, Generated};
 pub use locate::position_of;
+
+/// For tools other than build scripts that call [`Config::compile`]: `compile` runs typify in
+/// child processes that re-execute the current program, and such a child must serve its job before
+/// the program does anything else. Call this first thing in `main`; it returns at once otherwise.
+pub use generate::isolate::serve_if_asked as serve_typify_jobs;

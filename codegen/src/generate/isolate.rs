@@ -127,7 +127,7 @@ fn describe(status: std::process::ExitStatus) -> String {
 }
 
 /// When this process was started as a typify worker, serves the jobs and exits.
-pub(crate) fn serve_if_asked() {
+pub fn serve_if_asked() {
     let Some(dir) = std::env::var_os(JOBS_VAR).map(PathBuf::from) else { return };
     let from: usize = std::env::var(FROM_VAR).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     for i in from.. {

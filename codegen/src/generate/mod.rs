@@ -4,7 +4,7 @@
 mod contract;
 mod dispatch;
 mod fallback;
-pub(crate) mod isolate;
+pub mod isolate;
 mod payload;
 mod sensitive;
 mod upcast;
