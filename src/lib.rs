@@ -50,7 +50,7 @@
 //!     customer_id: "CUST67890".try_into().unwrap(),
 //!     items: vec![item],
 //!     total_amount: 200.0,
-//!     currency: "EUR".try_into().unwrap(),
+//!     currency: Some("EUR".into()),
 //! }).unwrap();
 //! assert_eq!(created.causation_id(), Some(create.command_id().into()));
 //! assert_eq!(created.correlation_id(), create.correlation_id());
@@ -76,6 +76,8 @@
 
 mod runtime;
 
+#[doc(hidden)]
+pub use runtime::{deserialize_present, redacted_payload, upcast_payload};
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
     DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus,
@@ -84,8 +86,6 @@ pub use runtime::{
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};
-#[doc(hidden)]
-pub use runtime::{redacted_payload, upcast_payload};
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.

@@ -96,16 +96,23 @@ fn copy_workspace() -> tempfile::TempDir {
     for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
         std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
     }
-    for sub in ["src", "schemas", "benches", "tests", "codegen/src"] {
+    for sub in ["src", "schemas", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner"] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }
-    std::fs::copy(workspace().join("codegen/Cargo.toml"), dir.path().join("codegen/Cargo.toml")).unwrap();
+    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml"] {
+        std::fs::copy(workspace().join(manifest), dir.path().join(manifest)).unwrap();
+    }
     dir
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
+    cargo_with(dir, args, &[])
+}
+
+fn cargo_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let target: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry-copy");
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .envs(env.iter().copied())
         .args(args)
         .arg("--offline")
         .current_dir(dir)
@@ -192,11 +199,13 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
     }
 
     // The same change as a major version builds, and shows what broke.
-    std::fs::rename(dir.join("schemas/orderCreatedSchema/1.2.json"), dir.join("schemas/orderCreatedSchema/2.0.json")).unwrap();
+    std::fs::rename(dir.join("schemas/orderCreatedSchema/1.2.json"), dir.join("schemas/orderCreatedSchema/2.0.json"))
+        .unwrap();
     let out = cargo(dir, &["build", "--lib"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let warned = stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:"));
+    let warned =
+        stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:"));
     assert_eq!(warned.count(), 3, "{stderr}");
     assert!(stderr.contains("BACKWARD 1.1 → 2.0"), "{stderr}");
 }
@@ -264,7 +273,9 @@ fn main() {
 "#,
     )
     .unwrap();
-    let out = cargo(dir, &["run", "--example", "use_tree"]);
+    // The worker dies on this payload the way typify overflowing its stack killed it.
+    let out =
+        cargo_with(dir, &["run", "--example", "use_tree"], &[("EVENTS_CODEGEN_TEST_ABORT_ON", "TreeEventPayload")]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("schemas/treeSchema/1.0.json") && stderr.contains("typify crashed"), "{stderr}");

@@ -84,6 +84,9 @@ pub struct Bundle {
     pub uses: Vec<PathBuf>,
     /// Where each of `definitions` was written, so that messages point at the source, not the bundle.
     pub origins: BTreeMap<String, Origin>,
+    /// Set when the document is kept as written for the validator to resolve (see
+    /// [`crate::embedded`]): what made it so.
+    pub validator_only: Option<String>,
 }
 
 /// Where a bundled definition comes from.
@@ -117,10 +120,12 @@ fn unescape(token: &str) -> String {
 }
 
 /// Bundles `file`.
+/// `vendor` maps URI prefixes to folders of the registry that hold copies of those documents.
 pub fn bundle(
     file: &SchemaFile,
     registry_root: &Path,
     base_uri: &str,
+    vendor: &[(String, PathBuf)],
     docs: &mut Documents,
 ) -> Result<Bundle, Vec<Diagnostic>> {
     let main = normalize(&file.path);
@@ -132,6 +137,7 @@ pub fn bundle(
     let mut b = Bundler {
         root: normalize(registry_root),
         base_uri,
+        vendor,
         docs,
         defs: BTreeMap::new(),
         names: HashMap::new(),
@@ -141,11 +147,14 @@ pub fn bundle(
     };
     let mut root = file.document.clone();
     let Some(map) = root.as_object_mut() else {
-        return Ok(Bundle { schema: root, uses: Vec::new(), origins: BTreeMap::new() });
+        return Ok(Bundle { schema: root, uses: Vec::new(), origins: BTreeMap::new(), validator_only: None });
     };
     map.remove("x-event");
     map.remove("x-command");
     map.remove("x-compatibility");
+    if let Some(why) = crate::embedded::validator_only(&file.document, base_uri) {
+        return Ok(Bundle { schema: root, uses: Vec::new(), origins: BTreeMap::new(), validator_only: Some(why) });
+    }
     // The root's own definitions keep their names, so that generated types are named as written.
     let mut local = Vec::new();
     for key in ["definitions", "$defs"] {
@@ -192,12 +201,13 @@ pub fn bundle(
             Some((name.clone(), origin))
         })
         .collect();
-    Ok(Bundle { schema: root, uses, origins })
+    Ok(Bundle { schema: root, uses, origins, validator_only: None })
 }
 
 struct Bundler<'a> {
     root: PathBuf,
     base_uri: &'a str,
+    vendor: &'a [(String, PathBuf)],
     docs: &'a mut Documents,
     defs: BTreeMap<String, Value>,
     /// (file, pointer) of every hoisted target → its definition name.
@@ -290,7 +300,8 @@ impl Bundler<'_> {
         })?;
         let (target_display, schema) = (doc.display.clone(), doc.value.pointer(&fragment).cloned());
         let target_draft = draft_of(&doc.value);
-        if target_draft != self.draft {
+        // A document that declares no `$schema` is read in the draft of the one referring to it.
+        if doc.value.get("$schema").is_some() && target_draft != self.draft {
             // Keywords mean different things across drafts; copied as is, they would be misread.
             return Err(self.diag(file, at, format!("`{reference}` is in a file of another draft ({target_display} uses {target_draft}, this file {}); a schema and the files it refers to must declare the same `$schema`", self.draft)));
         }
@@ -324,8 +335,13 @@ impl Bundler<'_> {
             } else {
                 self.root.join(format!("{rest}.json"))
             }
+        } else if let Some((dir, rest)) =
+            self.vendor.iter().find_map(|(prefix, dir)| target.strip_prefix(prefix.as_str()).map(|rest| (dir, rest)))
+        {
+            // A vendored copy of a remote document, kept in the registry.
+            self.root.join(dir).join(percent_decode(rest.trim_start_matches('/')))
         } else if target.contains("://") || target.starts_with("urn:") {
-            return Err(self.diag(file, at, format!("`{target}` is outside the registry: remote schemas are never fetched; copy the definition into a shared folder such as `_shared/` and refer to it by relative path")));
+            return Err(self.diag(file, at, format!("`{target}` is outside the registry: remote schemas are never fetched; copy the definition into a shared folder such as `_shared/` and refer to it by relative path, or vendor the remote documents (`vendor` in [package.metadata.events])")));
         } else {
             file.parent().unwrap_or(&self.root).join(percent_decode(target))
         };

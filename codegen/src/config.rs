@@ -30,6 +30,7 @@ pub struct Config {
     out_file: Option<PathBuf>,
     cargo_directives: bool,
     compatibility: Mode,
+    vendor: Vec<(String, PathBuf)>,
 }
 
 /// The registry loaded, bundled and checked, before any code is generated.
@@ -48,6 +49,7 @@ impl Default for Config {
             out_file: None,
             cargo_directives: true,
             compatibility: Mode::default(),
+            vendor: Vec::new(),
         }
     }
 }
@@ -94,6 +96,18 @@ impl Config {
             return Err(fail("[package.metadata.events] must be a table".into()));
         };
         for (key, value) in table {
+            if key == "vendor" {
+                let Some(map) = value.as_object() else {
+                    return Err(fail("[package.metadata.events.vendor] must be a table of URI prefix = folder".into()));
+                };
+                for (prefix, dir) in map {
+                    let dir = dir.as_str().ok_or_else(|| {
+                        fail(format!("[package.metadata.events.vendor] `{prefix}` must name a folder of the registry"))
+                    })?;
+                    config.vendor(prefix, dir);
+                }
+                continue;
+            }
             let text =
                 value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
             match key.as_str() {
@@ -104,7 +118,7 @@ impl Config {
                 ),
                 _ => {
                     return Err(fail(format!(
-                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri` or `compatibility`"
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `compatibility` or `vendor`"
                     )))
                 }
             };
@@ -134,6 +148,31 @@ impl Config {
     /// not build scripts turn it off).
     pub fn cargo_directives(&mut self, on: bool) -> &mut Self {
         self.cargo_directives = on;
+        self
+    }
+
+    /// Serves references under the URI `prefix` from `dir`, a folder of the registry (its name
+    /// starting with `_`) holding copies of those remote documents: remote schemas are never
+    /// fetched, but a vendored copy can be referred to by its own URI.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir_all(dir.path().join("_vendor/geo")).unwrap();
+    /// std::fs::write(dir.path().join("_vendor/geo/point.json"), r#"{"type": "object",
+    ///   "required": ["lat", "lon"], "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}}"#).unwrap();
+    /// std::fs::create_dir(dir.path().join("pingSchema")).unwrap();
+    /// std::fs::write(dir.path().join("pingSchema/1.0.json"), r#"{
+    ///   "x-event": {"name": "PingEvent", "type": "notification", "source": "Pinger"},
+    ///   "type": "object", "properties": {"at": {"$ref": "https://geo.example.org/schemas/point.json"}}}"#).unwrap();
+    /// let generated = events_codegen::Config::new()
+    ///     .schema_dir(dir.path())
+    ///     .vendor("https://geo.example.org/schemas/", "_vendor/geo")
+    ///     .generate()
+    ///     .unwrap();
+    /// assert!(generated.render().unwrap().contains("pub lat: f64"));
+    /// ```
+    pub fn vendor(&mut self, prefix: impl Into<String>, dir: impl Into<PathBuf>) -> &mut Self {
+        self.vendor.push((prefix.into(), dir.into()));
         self
     }
 
@@ -190,7 +229,7 @@ impl Config {
             let meta_ok = meta.is_empty();
             problems.0.extend(meta);
             // References are checked even when keywords are wrong, so one build shows both.
-            let bundled = match bundle(file, &root, &registry.base_uri, &mut docs) {
+            let bundled = match bundle(file, &root, &registry.base_uri, &self.vendor, &mut docs) {
                 Ok(b) if meta_ok => b,
                 Ok(_) => {
                     bundles.push(None);
@@ -230,29 +269,49 @@ impl Config {
         problems.0.extend(report.errors());
         let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
             registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();
-        // A definition that contains itself overflows typify's stack: such a payload is not
-        // given to typify at all.
-        let cyclic: Vec<Option<String>> = ready.iter().map(|(f, b)| check::cycles(f, &b.schema)).collect();
+        // A definition that contains itself overflows typify's stack, and some schemas allow
+        // values typify's types cannot hold: such a payload is not given to typify at all. The
+        // others go to typify narrowed to what its types hold exactly.
+        let inputs: Vec<Result<(serde_json::Value, Vec<String>), String>> = ready
+            .iter()
+            .map(|(f, b)| match (&b.validator_only, check::cycles(f, &b.schema)) {
+                (Some(why), _) => {
+                    Err(format!("its references are resolved by the validator inside the document ({why})"))
+                }
+                (None, Some(why)) => Err(why),
+                (None, None) => generate::typify_input(&b.schema),
+            })
+            .collect();
         let jobs: Vec<Job> = ready
             .iter()
-            .zip(&cyclic)
-            .filter(|(_, c)| c.is_none())
-            .map(|((f, b), _)| Job { schema: b.schema.clone(), payload: generate::payload_name(&f.contract.name) })
+            .zip(&inputs)
+            .filter_map(|((f, _), input)| {
+                let (schema, _) = input.as_ref().ok()?;
+                Some(Job { schema: schema.clone(), payload: generate::payload_name(&f.contract.name) })
+            })
             .collect();
         let mut typified = isolate::run(&jobs, isolation).into_iter();
         let mut modules = Vec::new();
         let mut fallbacks = Vec::new();
-        for ((file, bundled), cycle) in ready.iter().zip(cyclic) {
-            let result = match cycle {
-                Some(reason) => Err(format!("unsupported: {reason}")),
-                None => typified.next().expect("one result per job"),
+        let mut partial = Vec::new();
+        for ((file, bundled), input) in ready.iter().zip(inputs) {
+            let result = match &input {
+                Err(reason) => Err(format!("unsupported: {reason}")),
+                Ok(_) => typified.next().expect("one result per job"),
             };
             match generate::schema_module(file, &bundled.schema, result) {
                 Ok((tokens, fallback)) => {
                     modules.push(tokens);
-                    if let Some(reason) = fallback {
-                        let message = format!("the payload is kept as a validated serde_json::Value: {reason}");
-                        fallbacks.push(Diagnostic::file(file.display.clone(), message));
+                    match (fallback, input) {
+                        (Some(reason), _) => {
+                            let message = format!("the payload is kept as a validated serde_json::Value: {reason}");
+                            fallbacks.push(Diagnostic::file(file.display.clone(), message));
+                        }
+                        (None, Ok((_, untyped))) if !untyped.is_empty() => {
+                            let message = format!("parts kept as validated serde_json::Value: {}", untyped.join("; "));
+                            partial.push(Diagnostic::file(file.display.clone(), message));
+                        }
+                        _ => {}
                     }
                 }
                 Err(d) => problems.push(d),
@@ -260,7 +319,9 @@ impl Config {
         }
         problems.into_result(())?;
         let upcasts = compat::upcasts(&registry, &bundles);
-        Ok(generate::registry(&registry, modules, &upcasts, report.warnings(), fallbacks))
+        let mut generated = generate::registry(&registry, modules, &upcasts, report.warnings(), fallbacks);
+        generated.partial = partial;
+        Ok(generated)
     }
 
     /// Generates and writes the code, and tells Cargo to rerun only when the registry changes.

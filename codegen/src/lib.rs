@@ -47,6 +47,7 @@ pub mod bundle;
 pub mod check;
 pub mod compat;
 mod config;
+pub mod embedded;
 mod error;
 mod generate;
 pub mod load;

@@ -27,6 +27,9 @@ fn registry(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 fn generate(dir: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_events-codegen"))
+        // typify no longer crashes on the shapes that made it overflow its stack (they are
+        // narrowed first), so the test makes the worker die on this payload instead.
+        .env("EVENTS_CODEGEN_TEST_ABORT_ON", "TreeEventPayload")
         .args(["generate", "--schemas"])
         .arg(dir.join("reg"))
         .output()

@@ -38,18 +38,18 @@ fn main() {
         let bytes = envelope.to_string();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let decoded = AnyEvent::from_json(bytes.as_bytes());
-            let round_trip = decoded.as_ref().ok().map(|e| {
-                let encoded = serde_json::to_value(e).expect("an event serializes");
-                same_json(&encoded["payload"], data)
-            });
-            (decoded.map_err(|e| e.to_string()), round_trip)
+            let encoded = decoded.as_ref().ok().map(|e| serde_json::to_value(e).expect("an event serializes")["payload"].clone());
+            let round_trip = encoded.as_ref().map(|p| same_json(p, data));
+            (decoded.map_err(|e| e.to_string()), round_trip, encoded)
         }));
         let result = match outcome {
-            Ok((decoded, round_trip)) => json!({
+            Ok((decoded, round_trip, encoded)) => json!({
                 "id": case["id"],
                 "accepted": decoded.is_ok(),
                 "error": decoded.err(),
                 "round_trip": round_trip,
+                // What came back, when it differs: to see what changed.
+                "encoded": if round_trip == Some(false) { encoded } else { None },
                 "panicked": false,
             }),
             Err(_) => json!({ "id": case["id"], "accepted": false, "panicked": true }),

@@ -26,9 +26,16 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 /// `schemas/` and the runner as an example.
 pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
+    for file in ["Cargo.lock", "build.rs"] {
         fs::copy(workspace.join(file), dir.join(file))?;
     }
+    // The suite's remote documents are vendored in the registry under their own URIs.
+    let (prefix, folder) = crate::suite::REMOTES;
+    let manifest = fs::read_to_string(workspace.join("Cargo.toml"))?;
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!("{manifest}\n[package.metadata.events.vendor]\n\"{prefix}\" = \"{folder}\"\n"),
+    )?;
     for sub in ["src", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner"] {
         let _ = fs::remove_dir_all(dir.join(sub));
         copy_dir(&workspace.join(sub), &dir.join(sub))?;

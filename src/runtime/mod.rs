@@ -10,9 +10,10 @@ pub(crate) mod decode;
 pub(crate) mod envelope;
 mod fields;
 mod ids;
+mod lifecycle;
+mod present;
 pub(crate) mod redact;
 mod upcast;
-mod lifecycle;
 
 pub use causation::{Causation, Cause};
 #[cfg(feature = "cloudevents")]
@@ -22,12 +23,14 @@ pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, Pay
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
+pub use ids::{CausationId, CommandId, CorrelationId, EventId};
+pub use lifecycle::{
+    DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource,
+    RetryPolicy, SplitMix64,
+};
+#[doc(hidden)]
+pub use present::deserialize_present;
 #[doc(hidden)]
 pub use redact::redacted_payload;
 #[doc(hidden)]
 pub use upcast::upcast_payload;
-pub use ids::{CausationId, CommandId, CorrelationId, EventId};
-pub use lifecycle::{
-    DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource, RetryPolicy,
-    SplitMix64,
-};

@@ -3,6 +3,7 @@
 
 mod contract;
 mod dispatch;
+mod exact;
 mod fallback;
 pub mod isolate;
 mod payload;
@@ -23,6 +24,7 @@ pub struct Generated {
     pub(crate) dispatch: TokenStream,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) fallbacks: Vec<Diagnostic>,
+    pub(crate) partial: Vec<Diagnostic>,
 }
 
 impl Generated {
@@ -34,6 +36,12 @@ impl Generated {
     /// The schemas whose payload is kept as a validated `serde_json::Value`, and why.
     pub fn fallbacks(&self) -> &[Diagnostic] {
         &self.fallbacks
+    }
+
+    /// The schemas typed only in part: where a `serde_json::Value` stands in for what typify's
+    /// types cannot hold exactly, and why.
+    pub fn partly_typed(&self) -> &[Diagnostic] {
+        &self.partial
     }
 }
 
@@ -106,6 +114,18 @@ pub fn is_keyword(word: &str) -> bool {
     syn::parse_str::<syn::Ident>(word).is_err()
 }
 
+/// typify's copy of a bundled schema (see [`exact`]) and the parts it keeps as JSON, or why the
+/// whole payload stays a `serde_json::Value`.
+pub(crate) fn typify_input(bundled: &Value) -> Result<(Value, Vec<String>), String> {
+    let (copy, untyped) = exact::for_typify(bundled);
+    if exact::whole(&copy) {
+        let why = untyped.first().cloned().unwrap_or_else(|| "it allows any value".into());
+        Err(format!("typify's types cannot hold every value the schema allows ({why})"))
+    } else {
+        Ok((copy, untyped))
+    }
+}
+
 /// The payload type of contract `name`: `OrderCreatedEvent` → `OrderCreatedEventPayload`.
 pub fn payload_name(name: &str) -> String {
     format!("{name}Payload")
@@ -170,7 +190,7 @@ pub(crate) fn registry(
             }
         })
         .collect();
-    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings, fallbacks }
+    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings, fallbacks, partial: Vec::new() }
 }
 
 impl SubjectCode {

@@ -6,6 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use serde_json::Value;
 use typify::{TypeSpace, TypeSpaceSettings};
 
@@ -21,6 +22,7 @@ thread_local! {
 pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, String> {
     let mut schema = bundled.clone();
     draft4_bounds(&mut schema);
+    super::exact::strip(&mut schema);
     if let Some(map) = schema.as_object_mut() {
         map.insert("title".into(), Value::String(payload.to_string()));
     }
@@ -95,6 +97,7 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
         payload_is_nominal |= nominal && ident == payload;
     }
     if payload_is_nominal {
+        complete(&mut file)?;
         super::sensitive::mask(&mut file, bundled);
         Ok(quote::quote!(#file))
     } else {
@@ -121,4 +124,104 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".into())
+}
+
+/// Makes typify's types hold what the schema allows and nothing else: an open object keeps the
+/// properties it does not name; two properties typify names alike, or a doc comment rustc would
+/// refuse, are dealt with here rather than in a failed build.
+fn complete(file: &mut syn::File) -> Result<(), String> {
+    use syn::visit_mut::VisitMut;
+
+    struct Docs;
+    impl VisitMut for Docs {
+        fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+            // A carriage return in a schema string would end up as a bare CR in a doc comment.
+            if let syn::Meta::NameValue(nv) = &mut attr.meta {
+                if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &mut nv.value {
+                    if s.value().contains('\r') {
+                        *s = syn::LitStr::new(&s.value().replace('\r', ""), s.span());
+                    }
+                }
+            }
+        }
+    }
+    Docs.visit_file_mut(file);
+    for item in &mut file.items {
+        let syn::Item::Struct(s) = item else { continue };
+        let syn::Fields::Named(fields) = &mut s.fields else { continue };
+        let mut names = std::collections::BTreeSet::new();
+        for f in &fields.named {
+            let name = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+            if !names.insert(name.clone()) {
+                return Err(format!(
+                    "unsupported: typify gives two properties of `{}` the same Rust field `{name}`",
+                    s.ident
+                ));
+            }
+        }
+        // An optional array or map: typify leaves an empty one out when encoding, so one that came
+        // empty would vanish. As an `Option`, absent and empty stay apart.
+        for f in fields.named.iter_mut() {
+            let mut emptied = false;
+            for a in f.attrs.iter_mut().filter(|a| a.path().is_ident("serde")) {
+                let text = a.to_token_stream().to_string();
+                if let Some(start) = text.find("skip_serializing_if") {
+                    let value_end = text[start..].find("is_empty\"").map(|e| start + e + "is_empty\"".len());
+                    if let Some(end) = value_end {
+                        let replaced = format!(
+                            "{}skip_serializing_if = \"::std::option::Option::is_none\"{}",
+                            &text[..start],
+                            &text[end..]
+                        );
+                        if let Ok(attr) = syn::parse_str::<syn::DeriveInput>(&format!("{replaced} struct X;")) {
+                            *a = attr.attrs.into_iter().next().expect("one attribute");
+                            emptied = true;
+                        }
+                    }
+                }
+            }
+            if emptied {
+                let ty = f.ty.clone();
+                f.ty = syn::parse_quote!(::std::option::Option<#ty>);
+            }
+        }
+        // An optional property kept as JSON: `null` must stay apart from absent.
+        for f in fields.named.iter_mut() {
+            let ty = f.ty.to_token_stream().to_string().replace(' ', "");
+            if ty == "::std::option::Option<::serde_json::Value>" {
+                let serde =
+                    |a: &syn::Attribute| a.path().is_ident("serde").then(|| a.meta.to_token_stream().to_string());
+                let has_default = f.attrs.iter().filter_map(serde).any(|t| t.contains("default"));
+                f.attrs.push(if has_default {
+                    syn::parse_quote!(#[serde(deserialize_with = "crate::deserialize_present")])
+                } else {
+                    syn::parse_quote!(#[serde(default, deserialize_with = "crate::deserialize_present")])
+                });
+            }
+        }
+        let closed = s.attrs.iter().any(|a| {
+            a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("deny_unknown_fields")
+        });
+        let flattened = fields.named.iter().any(|f| {
+            f.attrs
+                .iter()
+                .any(|a| a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("flatten"))
+        });
+        if closed || flattened {
+            continue;
+        }
+        // An open object: what it does not name is kept, so that it encodes back unchanged.
+        let mut extra = String::from("additional_properties");
+        while names.contains(&extra) {
+            extra.insert(0, '_');
+        }
+        let extra = quote::format_ident!("{extra}");
+        let field: syn::FieldsNamed = syn::parse_quote!({
+            /// The properties the schema does not name, kept as they came.
+            #[serde(flatten)]
+            pub #extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>
+        });
+        fields.named.extend(field.named);
+    }
+    Ok(())
 }
