@@ -161,7 +161,8 @@ pub fn bundle(
         if let Some(Value::Object(defs)) = map.remove(key) {
             for (written, schema) in defs {
                 let pointer = format!("/{key}/{}", escape(&written));
-                if !b.taken.insert(pascal_case(&written)) {
+                let rust_name = unshadowed(pascal_case(&written));
+                if !b.taken.insert(rust_name.clone()) {
                     b.problems.push(b.diag(
                         &main,
                         &pointer,
@@ -171,7 +172,14 @@ pub fn bundle(
                 }
                 // A name that would need escaping in a reference (`a/b`, `my thing`, `100%`) is
                 // renamed to the Rust type name it gets anyway.
-                let name = if is_plain_name(&written) { written } else { b.plain_name(&written) };
+                // So is one whose Rust type would shadow a name of the prelude (`option` → `OptionDefinition`).
+                let name = if is_plain_name(&written) && rust_name == pascal_case(&written) {
+                    written
+                } else if rust_name.is_empty() {
+                    b.plain_name(&written)
+                } else {
+                    rust_name
+                };
                 b.names.insert((main.clone(), pointer.clone()), name.clone());
                 local.push((name, schema, pointer));
             }
@@ -385,7 +393,7 @@ impl Bundler<'_> {
         let last =
             fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(|s| s.replace("~1", "/").replace("~0", "~"));
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let base = pascal_case(&last.unwrap_or(stem));
+        let base = unshadowed(pascal_case(&last.unwrap_or(stem)));
         let base = if base.is_empty() { "Shared".to_string() } else { base };
         let mut name = base.clone();
         let mut n = 2;
@@ -393,6 +401,15 @@ impl Bundler<'_> {
             name = format!("{base}{n}");
             n += 1;
         }
+        name
+    }
+}
+
+/// A type name that would shadow a name of Rust's prelude the generated code relies on gets a suffix.
+fn unshadowed(name: String) -> String {
+    if crate::generate::PRELUDE_NAMES.contains(&name.as_str()) || name == "Self" {
+        format!("{name}Definition")
+    } else {
         name
     }
 }
