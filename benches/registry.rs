@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use events::order_created_schema::v1_0::OrderCreatedEventPayload;
+use events::order_created_schema::v1_0::{OrderCreatedEvent, OrderCreatedEventPayload};
 use events::{AnyEvent, CausationId, CommandId, CorrelationId, EventId, Metadata, SchemaRef};
 use serde::Deserialize;
 
@@ -137,12 +137,21 @@ fn main() {
     let mut ours = || {
         black_box(AnyEvent::from_json(black_box(&message)).unwrap());
     };
+    let mut typed = || {
+        black_box(OrderCreatedEvent::from_json(black_box(&message)).unwrap());
+    };
+    // The complete path the fast one defers to: what an unusual or refused message costs.
+    let mut complete = || {
+        black_box(AnyEvent::from_raw(events::RawEvent::parse(black_box(&message)).unwrap()).unwrap());
+    };
     let mut via_value = || {
         let value: serde_json::Value = serde_json::from_slice(black_box(&message)).unwrap();
         assert!(validator.is_valid(&value["payload"]));
         black_box(serde_json::from_value::<PlainEnvelope>(value).unwrap());
     };
-    let [plain, ours, via_value] = side_by_side(41, 1_000, &mut [&mut plain, &mut ours, &mut via_value])[..] else {
+    let [plain, ours, typed, complete, via_value] =
+        side_by_side(41, 1_000, &mut [&mut plain, &mut ours, &mut typed, &mut complete, &mut via_value])[..]
+    else {
         unreachable!()
     };
 
@@ -166,5 +175,11 @@ fn main() {
     };
     row("plain serde decode, no validation", plain);
     row("AnyEvent::from_json (decode + validate)", ours);
+    row("OrderCreatedEvent::from_json (decode + validate)", typed);
+    row("complete path (Value, field by field, jsonschema)", complete);
     row("Value + jsonschema payload check + from_value", via_value);
+    println!(
+        "  AnyEvent::from_json runs {:.2}x faster than Value + jsonschema",
+        via_value.as_secs_f64() / ours.as_secs_f64()
+    );
 }

@@ -77,11 +77,11 @@
 mod runtime;
 
 #[doc(hidden)]
-pub use runtime::{deserialize_present, redacted_payload, upcast_payload};
+pub use runtime::{deserialize_present, redacted_payload, upcast_payload, WireEvent};
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
     DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus,
-    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource,
+    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource, TypedCheck,
     RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, Violation,
 };
 #[cfg(feature = "cloudevents")]

@@ -35,6 +35,8 @@ pub struct Outcome {
     pub round_trip: Option<bool>,
     /// When refused: why.
     pub error: Option<String>,
+    /// Whether `from_json` and the complete path alone gave the same result.
+    pub paths_agree: bool,
 }
 
 impl Outcome {
@@ -45,6 +47,7 @@ impl Outcome {
             panicked: v["panicked"].as_bool().unwrap_or(false),
             round_trip: v["round_trip"].as_bool(),
             error: v["error"].as_str().map(str::to_string),
+            paths_agree: v["paths_agree"].as_bool().unwrap_or(false),
         }
     }
 }
@@ -54,6 +57,7 @@ struct Row {
     groups: usize,
     typed: usize,
     partial: usize,
+    fast: usize,
     fallback: usize,
     unsupported: usize,
     rejected: usize,
@@ -69,6 +73,7 @@ impl Row {
         self.groups += other.groups;
         self.typed += other.typed;
         self.partial += other.partial;
+        self.fast += other.fast;
         self.fallback += other.fallback;
         self.unsupported += other.unsupported;
         self.rejected += other.rejected;
@@ -81,13 +86,14 @@ impl Row {
 
     fn line(&self, name: &str) -> String {
         format!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} |",
             self.groups,
             self.typed,
             self.partial,
             self.fallback,
             self.unsupported,
             self.rejected,
+            self.fast,
             self.passed,
             self.total,
             self.round_trip,
@@ -113,16 +119,23 @@ pub struct Totals {
     pub round_trip_failures: usize,
     /// Invalid payloads that were accepted (required tests and corpus).
     pub accepted_invalid: usize,
+    /// Payloads where the fast path and the complete path gave different results.
+    pub disagreements: usize,
 }
 
 /// The Markdown report, and the totals.
-pub fn render(groups: &[Group], generation: &[Generation], outcomes: &[Vec<Option<Outcome>>]) -> (String, Totals) {
+pub fn render(
+    groups: &[Group],
+    generation: &[Generation],
+    fast: &[bool],
+    outcomes: &[Vec<Option<Outcome>>],
+) -> (String, Totals) {
     let mut rows: BTreeMap<(u8, String), Row> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
     // Corpus schemas the generator refuses with a diagnostic: an allowed outcome, shown as is.
     let mut refused: Vec<String> = Vec::new();
     let mut totals = Totals::default();
-    for ((g, gen), results) in groups.iter().zip(generation).zip(outcomes) {
+    for (((g, gen), results), fast) in groups.iter().zip(generation).zip(outcomes).zip(fast) {
         let section = match (g.file.starts_with("corpus/"), g.required) {
             (true, _) => 2,
             (false, true) => 0,
@@ -130,6 +143,7 @@ pub fn render(groups: &[Group], generation: &[Generation], outcomes: &[Vec<Optio
         };
         let row = rows.entry((section, g.file.clone())).or_default();
         row.groups += 1;
+        row.fast += usize::from(*fast);
         match gen {
             Generation::Typed => row.typed += 1,
             Generation::Partial(_) => row.partial += 1,
@@ -159,6 +173,10 @@ pub fn render(groups: &[Group], generation: &[Generation], outcomes: &[Vec<Optio
             if o.panicked {
                 row.panics += 1;
                 totals.panics += 1;
+            }
+            if !o.panicked && !o.paths_agree {
+                totals.disagreements += 1;
+                failures.push(format!("- `{}` “{}” / “{}”: the fast and the complete path disagree", g.file, g.description, case.description));
             }
             let pass = !o.panicked && o.accepted == case.valid;
             if pass {
@@ -212,15 +230,17 @@ pub fn render(groups: &[Group], generation: &[Generation], outcomes: &[Vec<Optio
         slot.1 += g.tests.len();
     }
     let mut out = String::new();
-    let header = "| file | schemas | typed | partly typed | Value | unsupported | rustc rejected | validation passed/total | round-trip ok/accepted |\n|---|---|---|---|---|---|---|---|---|";
+    let header = "| file | schemas | typed | partly typed | Value | unsupported | rustc rejected | typed check | validation passed/total | round-trip ok/accepted |\n|---|---|---|---|---|---|---|---|---|---|";
     let titles = ["Required tests", "Optional tests (reported, not required)", "Real-world corpus"];
     let _ = writeln!(out, "# Conformance\n");
     let _ = writeln!(
         out,
-        "Produced by `cargo run -p events-conformance` from the JSON-Schema-Test-Suite (drafts 2020-12 and 7) and\n`conformance/corpus/`; do not edit by hand. Each schema becomes an event of a generated registry, the\nregistry is compiled, and each test payload is decoded through `AnyEvent::from_json`. Generation is
+        "Produced by `cargo run -p events-conformance` from the JSON-Schema-Test-Suite (drafts 2020-12 and 7) and\n`conformance/corpus/`; do not edit by hand. Each schema becomes an event of a generated registry, the\nregistry is compiled, and each test payload, in a full-form envelope, is decoded through
+`AnyEvent::from_json` (and through the complete path alone, which must agree with it). Generation is
 *typed* (typify's types throughout), *partly typed* (a validated `serde_json::Value` where typify's
 types cannot hold the schema exactly), *Value* (the whole payload), or *unsupported* (refused with a
-diagnostic). `format` is\nasserted (the registry's documented choice): the tests of the required `format.json` that expect the\nannotation-only default are counted as passed when the value is refused.\n"
+diagnostic). *Typed check*: schemas whose payload is validated on its typed form, so that full-form
+messages decode on the fast path. `format` is\nasserted (the registry's documented choice): the tests of the required `format.json` that expect the\nannotation-only default are counted as passed when the value is refused.\n"
     );
     for (section, title) in titles.iter().enumerate() {
         let mut total = Row::default();

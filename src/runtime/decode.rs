@@ -144,16 +144,7 @@ impl Fields {
     /// re-encoding unchanged, so it is refused rather than silently converted.
     pub fn timestamp(&mut self, key: &str) -> Result<DateTime<Utc>, DecodeError> {
         let text: String = self.required(key)?;
-        let invalid = |message: String| DecodeError::Invalid { pointer: format!("/{key}"), message };
-        let parsed = DateTime::parse_from_rfc3339(&text)
-            .map_err(|e| invalid(format!("`{text}` is not an RFC 3339 timestamp: {e}")))?;
-        if parsed.offset().local_minus_utc() != 0 {
-            return Err(invalid(format!(
-                "`{text}` is not in UTC; write it with `Z`, as {}",
-                parsed.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-            )));
-        }
-        Ok(parsed.with_timezone(&Utc))
+        crate::runtime::fast::parse_utc(&text).map_err(|message| DecodeError::Invalid { pointer: format!("/{key}"), message })
     }
 
     pub fn payload(&mut self) -> Result<Value, DecodeError> {

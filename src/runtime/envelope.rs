@@ -149,6 +149,9 @@ impl<P: EventContract> Envelope<P> {
 
     /// Decodes and validates one event of this type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if let Some(event) = crate::WireEvent::parse(bytes).and_then(|mut w| w.decode()) {
+            return Ok(event);
+        }
         Self::from_raw(RawEvent::parse(bytes)?)
     }
 
@@ -177,6 +180,24 @@ impl<P: EventContract> Envelope<P> {
             payload,
             metadata: common.metadata,
         })
+    }
+
+    /// The envelope the fast path read (see `runtime::fast`), its payload typed and checked.
+    pub(crate) fn from_wire(wire: &mut crate::runtime::fast::WireEvent<'_>, timestamp: DateTime<Utc>, payload: P) -> Self {
+        Envelope {
+            event_id: wire.event_id,
+            correlation_id: wire.correlation_id,
+            command_id: wire.command_id,
+            causation_id: wire.causation_id.or(wire.command_id.map(CausationId::from)),
+            timestamp,
+            event_source: std::mem::take(&mut wire.event_source),
+            event_status: wire.event_status,
+            tags: std::mem::take(&mut wire.tags),
+            retry_count: wire.retry_count,
+            payload,
+            // Moved out, not cloned: an empty `Metadata` allocates nothing.
+            metadata: std::mem::replace(&mut wire.metadata, Metadata::new(String::new(), String::new())),
+        }
     }
 
     /// The JSON of the full form, every field present.

@@ -8,18 +8,22 @@ mod command;
 pub(crate) mod contract;
 pub(crate) mod decode;
 pub(crate) mod envelope;
+pub(crate) mod fast;
 mod fields;
 mod ids;
 mod lifecycle;
 mod present;
 pub(crate) mod redact;
+mod strict;
 mod upcast;
 
 pub use causation::{Causation, Cause};
 #[cfg(feature = "cloudevents")]
 pub use cloudevents::{CloudEvent, ExtensionValue};
 pub use command::Command;
-pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema};
+pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema, TypedCheck};
+#[doc(hidden)]
+pub use fast::WireEvent;
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};

@@ -77,6 +77,31 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
         }
     };
     let name_method = format_ident!("{kind_word}_name");
+    // Events in their full form first take the fast path: one pass, the payload checked typed.
+    let fast_first = if events {
+        let arms = all.iter().map(|v| {
+            let ident = &v.ident;
+            let payload = payload_path(v.file);
+            let name = &v.file.contract.name;
+            let (major, minor) = (v.file.schema_ref.version.major, v.file.schema_ref.version.minor);
+            quote! {
+                (#name, v) if v == crate::SchemaVersion::new(#major, #minor) => wire.decode::<#payload>().map(Self::#ident),
+            }
+        });
+        quote! {
+            if let Some(mut wire) = crate::WireEvent::parse(bytes) {
+                let fast = match (wire.name(), wire.version()) {
+                    #(#arms)*
+                    _ => None,
+                };
+                if let Some(event) = fast {
+                    return Ok(event);
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     let latest_arms = all.iter().map(|v| latest_arm(v, upcasts));
     quote! {
         #[doc = #doc]
@@ -91,6 +116,7 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
 
             #[doc = #from_json_doc]
             pub fn from_json(bytes: &[u8]) -> ::std::result::Result<Self, crate::DecodeError> {
+                #fast_first
                 Self::from_raw(#raw::parse(bytes)?)
             }
 

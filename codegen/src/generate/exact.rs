@@ -444,11 +444,12 @@ fn strip_in(value: &mut Value, in_name_map: bool) {
                     map.remove("title");
                 }
                 // A sensitive string gets a type of its own (typify makes one for a length
-                // bound), so that its `Debug` is masked even when printed on its own.
+                // bound; this one never binds and fits any `usize`), so that its `Debug` is
+                // masked even when printed on its own.
                 let sensitive_string = map.get("x-sensitive") == Some(&Value::Bool(true))
                     && map.get("type") == Some(&Value::String("string".into()));
                 if sensitive_string && !map.contains_key("minLength") && !map.contains_key("maxLength") {
-                    map.insert("minLength".into(), Value::from(0));
+                    map.insert("maxLength".into(), Value::from(u32::MAX));
                 }
             }
             for (key, child) in map.iter_mut() {

@@ -9,6 +9,7 @@ pub mod isolate;
 mod payload;
 mod sensitive;
 mod upcast;
+mod validate;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -126,6 +127,23 @@ pub(crate) fn typify_input(bundled: &Value) -> Result<(Value, Vec<String>), Stri
     }
 }
 
+/// The JSON name of a field: its `#[serde(rename = "…")]`, or its Rust name.
+pub(crate) fn json_name(field: &syn::Field) -> String {
+    let mut name = field.ident.as_ref().map(|i| i.to_string().trim_start_matches("r#").to_string()).unwrap_or_default();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                name = lit.value();
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    name
+}
+
 /// The payload type of contract `name`: `OrderCreatedEvent` → `OrderCreatedEventPayload`.
 pub fn payload_name(name: &str) -> String {
     format!("{name}Payload")
@@ -143,15 +161,22 @@ pub(crate) fn schema_module(
     typified: Typified,
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
-    let (types, fallback) =
-        match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
-            Ok(types) => (types, None),
-            Err(reason) if reason.starts_with("unsupported:") => {
-                let reason = reason.trim_start_matches("unsupported: ").to_string();
-                (fallback::tokens(&payload, &reason), Some(reason))
-            }
-            Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
-        };
+    let ident = format_ident!("{payload}");
+    let (types, fallback) = match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
+        Ok(types) => {
+            // Checked on its typed form where every keyword has a typed check; through the
+            // validator otherwise (the trait's default says "not checked").
+            let check = validate::tokens(bundled, &types, &payload)
+                .unwrap_or_else(|| quote! { impl crate::TypedCheck for #ident {} });
+            (quote! { #types #check }, None)
+        }
+        Err(reason) if reason.starts_with("unsupported:") => {
+            let reason = reason.trim_start_matches("unsupported: ").to_string();
+            let tokens = fallback::tokens(&payload, &reason);
+            (quote! { #tokens impl crate::TypedCheck for #ident {} }, Some(reason))
+        }
+        Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
+    };
     let glue = contract::glue(file, bundled, &payload);
     Ok((quote! { #types #glue }, fallback))
 }

@@ -72,7 +72,7 @@ fn draft4_bounds(value: &mut Value) {
 
 /// Turns typify's text back into tokens and checks what the rest of the generated module relies
 /// on: the payload is a type of its own, and no two types (nor the envelope alias) share a name.
-pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &Value) -> Result<TokenStream, String> {
+pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &Value) -> Result<syn::File, String> {
     let tokens = text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
@@ -99,7 +99,7 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
     if payload_is_nominal {
         complete(&mut file)?;
         super::sensitive::mask(&mut file, bundled);
-        Ok(quote::quote!(#file))
+        Ok(file)
     } else {
         Err("unsupported: typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into())
     }

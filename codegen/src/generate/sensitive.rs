@@ -11,6 +11,8 @@ use quote::quote;
 use serde_json::Value;
 use syn::punctuated::Punctuated;
 
+use super::json_name;
+
 /// The mask `Debug` prints; the runtime's JSON view uses the same text.
 pub const MASK: &str = "<redacted>";
 
@@ -54,23 +56,6 @@ fn collect(value: &Value, root: &Value, marks: &mut Marks) {
         Value::Array(items) => items.iter().for_each(|i| collect(i, root, marks)),
         _ => {}
     }
-}
-
-/// The JSON name of a field: its `#[serde(rename = "…")]`, or its Rust name.
-fn json_name(field: &syn::Field) -> String {
-    let mut name = field.ident.as_ref().map(|i| i.to_string().trim_start_matches("r#").to_string()).unwrap_or_default();
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                name = lit.value();
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
-    name
 }
 
 /// The type names a field's type mentions (`Option<Vec<Card>>` → `Option`, `Vec`, `Card`).

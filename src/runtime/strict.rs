@@ -1,0 +1,305 @@
+//! A deserializer adapter that reads structs from JSON objects only and enums from strings only.
+//!
+//! serde's derived `Deserialize` also reads a struct from an array (its fields in order) and a
+//! unit variant from `{"Variant": null}`. On the fast path no schema validation stands before the
+//! typed decode, so those shapes, which the schema refuses, must not decode: this adapter, wrapped
+//! around `serde_json`'s deserializer, turns them into errors (and the message into the complete
+//! path, which refuses it with its reason).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+
+/// Reads `T` from JSON text, structs from objects only and enums from strings only.
+pub(crate) fn from_str<'a, T: de::Deserialize<'a>>(text: &'a str) -> Result<T, serde_json::Error> {
+    let mut inner = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(Strict(&mut inner))?;
+    inner.end()?;
+    Ok(value)
+}
+
+struct Strict<D>(D);
+
+/// What the visitor is reading, to refuse the shapes it must not accept.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Any,
+    Struct,
+    Enum,
+}
+
+struct StrictVisitor<V> {
+    inner: V,
+    shape: Shape,
+}
+
+struct StrictSeed<S>(S);
+
+struct StrictSeq<A>(A);
+
+struct StrictMap<A>(A);
+
+macro_rules! forward {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+                self.0.$method(StrictVisitor { inner: visitor, shape: Shape::Any })
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
+    type Error = D::Error;
+
+    forward!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+        deserialize_ignored_any,
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, StrictVisitor { inner: visitor, shape: Shape::Any })
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, StrictVisitor { inner: visitor, shape: Shape::Any })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, StrictVisitor { inner: visitor, shape: Shape::Any })
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, StrictVisitor { inner: visitor, shape: Shape::Any })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(StrictVisitor { inner: visitor, shape: Shape::Struct })
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(StrictVisitor { inner: visitor, shape: Shape::Enum })
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Bool(v), &"a string or an object"));
+        }
+        self.inner.visit_bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Signed(v), &"a string or an object"));
+        }
+        self.inner.visit_i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Unsigned(v), &"a string or an object"));
+        }
+        self.inner.visit_u64(v)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<V::Value, E> {
+        self.inner.visit_i128(v)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<V::Value, E> {
+        self.inner.visit_u128(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Float(v), &"a string or an object"));
+        }
+        self.inner.visit_f64(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
+        match self.shape {
+            Shape::Any => self.inner.visit_str(v),
+            Shape::Enum => self.inner.visit_enum(v.into_deserializer()),
+            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(v), &"an object")),
+        }
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
+        match self.shape {
+            Shape::Any => self.inner.visit_borrowed_str(v),
+            Shape::Enum => self.inner.visit_enum(de::value::BorrowedStrDeserializer::new(v)),
+            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(v), &"an object")),
+        }
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
+        match self.shape {
+            Shape::Any => self.inner.visit_string(v),
+            Shape::Enum => self.inner.visit_enum(v.into_deserializer()),
+            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(&v), &"an object")),
+        }
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
+        self.inner.visit_bytes(v)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Unit, &"a string or an object"));
+        }
+        self.inner.visit_none()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_some(Strict(d))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        if self.shape != Shape::Any {
+            return Err(E::invalid_type(de::Unexpected::Unit, &"a string or an object"));
+        }
+        self.inner.visit_unit()
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_newtype_struct(Strict(d))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        if self.shape != Shape::Any {
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &"a string or an object"));
+        }
+        self.inner.visit_seq(StrictSeq(seq))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        if self.shape == Shape::Enum {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &"a string"));
+        }
+        self.inner.visit_map(StrictMap(map))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, _data: A) -> Result<V::Value, A::Error> {
+        Err(de::Error::custom("enums are read from strings only"))
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Strict(d))
+    }
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(StrictSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(StrictSeed(seed))
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        self.0.next_value_seed(StrictSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Item {
+        id: String,
+        qty: u64,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "lowercase")]
+    enum Status {
+        Open,
+    }
+
+    #[test]
+    fn structs_come_from_objects_only() {
+        assert_eq!(super::from_str::<Item>(r#"{"id": "a", "qty": 2}"#).unwrap(), Item { id: "a".into(), qty: 2 });
+        assert!(serde_json::from_str::<Item>(r#"["a", 2]"#).is_ok(), "serde alone reads a struct from an array");
+        assert!(super::from_str::<Item>(r#"["a", 2]"#).is_err());
+        assert!(super::from_str::<Vec<Item>>(r#"[["a", 2]]"#).is_err());
+    }
+
+    #[test]
+    fn enums_come_from_strings_only() {
+        assert_eq!(super::from_str::<Status>(r#""open""#).unwrap(), Status::Open);
+        assert!(serde_json::from_str::<Status>(r#"{"open": null}"#).is_ok(), "serde alone reads this too");
+        assert!(super::from_str::<Status>(r#"{"open": null}"#).is_err());
+    }
+}
