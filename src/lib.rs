@@ -81,8 +81,8 @@ pub use runtime::{deserialize_present, redacted_payload, upcast_payload, WireEve
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
     DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus,
-    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource, TypedCheck,
-    RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, Violation,
+    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource,
+    RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};

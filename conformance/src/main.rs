@@ -19,7 +19,8 @@ use report::{Generation, Outcome};
 use serde_json::{json, Value};
 
 struct Options {
-    suite: PathBuf,
+    /// `None`: the corpus alone (`--no-suite`).
+    suite: Option<PathBuf>,
     corpus: Option<PathBuf>,
     work: PathBuf,
     out: PathBuf,
@@ -33,17 +34,23 @@ fn workspace_root() -> PathBuf {
 fn options() -> Result<Options, String> {
     let root = workspace_root();
     let mut o = Options {
-        suite: std::env::var_os("JSON_SCHEMA_TEST_SUITE").map(PathBuf::from).unwrap_or_default(),
+        suite: std::env::var_os("JSON_SCHEMA_TEST_SUITE").map(PathBuf::from),
         corpus: Some(root.join("conformance/corpus")).filter(|p| p.is_dir()),
         work: root.join("target/conformance"),
         out: root.join("CONFORMANCE.md"),
         check: false,
     };
+    let mut no_suite = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().map(PathBuf::from).ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--suite" => o.suite = value()?,
+            "--suite" => o.suite = Some(value()?),
+            "--no-suite" => {
+                // The corpus alone: its table goes to the work folder, not over the committed one.
+                o.suite = None;
+                no_suite = true;
+            }
             "--corpus" => o.corpus = Some(value()?),
             "--work" => o.work = value()?,
             "--out" => o.out = value()?,
@@ -51,8 +58,11 @@ fn options() -> Result<Options, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
-    if o.suite.as_os_str().is_empty() {
-        return Err("where is the JSON-Schema-Test-Suite? set JSON_SCHEMA_TEST_SUITE or pass --suite DIR".into());
+    if no_suite {
+        o.out = o.work.join("CONFORMANCE-corpus.md");
+    }
+    if o.suite.is_none() && !no_suite {
+        return Err("where is the JSON-Schema-Test-Suite? set JSON_SCHEMA_TEST_SUITE, pass --suite DIR, or run the corpus alone with --no-suite".into());
     }
     Ok(o)
 }
@@ -156,13 +166,16 @@ fn build(
 }
 
 fn run(o: &Options) -> Result<report::Totals, String> {
-    let mut groups = suite::suite(&o.suite)?;
+    let mut groups = match &o.suite {
+        Some(dir) => suite::suite(dir)?,
+        None => Vec::new(),
+    };
     if let Some(corpus) = &o.corpus {
         groups.extend(suite::corpus(corpus)?);
     }
     let registry = o.work.join("registry");
     std::fs::create_dir_all(&o.work).map_err(|e| e.to_string())?;
-    suite::write_registry(&groups, &o.suite, &registry).map_err(|e| e.to_string())?;
+    suite::write_registry(&groups, o.suite.as_deref(), &registry).map_err(|e| e.to_string())?;
     let mut generation = vec![Generation::Typed; groups.len()];
     eprintln!("generating {} schemas", groups.len());
     generate(&groups, &registry, &o.work, &mut generation)?;
@@ -206,7 +219,7 @@ fn run(o: &Options) -> Result<report::Totals, String> {
         if committed != text {
             std::fs::write(o.work.join("CONFORMANCE.md"), &text).map_err(|e| e.to_string())?;
             return Err(format!(
-                "{} is stale (fresh copy in {}); refresh it with `cargo run -p events-conformance`",
+                "{} is stale (fresh copy in {}); refresh it with `JSON_SCHEMA_TEST_SUITE=<suite> cargo run -p events-conformance`",
                 o.out.display(),
                 o.work.join("CONFORMANCE.md").display()
             ));
@@ -229,10 +242,12 @@ fn main() -> ExitCode {
     match run(&o) {
         Ok(t) => {
             println!(
-                "required {}/{}, optional {}/{}, corpus {}/{}; rustc rejected {}, panics {}, invalid accepted {}, round-trip failures {}, fast and complete paths disagree {}",
-                t.required.0, t.required.1, t.optional.0, t.optional.1, t.corpus.0, t.corpus.1, t.rejected, t.panics, t.accepted_invalid, t.round_trip_failures, t.disagreements
+                "required {}/{}, optional {}/{}, corpus {}/{}; rustc rejected {}, panics {}, invalid accepted {}, round-trip failures {}, fast and complete paths disagree {}, corpus failures {}",
+                t.required.0, t.required.1, t.optional.0, t.optional.1, t.corpus.0, t.corpus.1, t.rejected, t.panics, t.accepted_invalid, t.round_trip_failures, t.disagreements, t.corpus_failures
             );
-            if t.rejected + t.panics + t.round_trip_failures + t.accepted_invalid + t.disagreements > 0 {
+            if t.rejected + t.panics + t.round_trip_failures + t.accepted_invalid + t.disagreements + t.corpus_failures
+                > 0
+            {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

@@ -121,6 +121,8 @@ pub struct Totals {
     pub accepted_invalid: usize,
     /// Payloads where the fast path and the complete path gave different results.
     pub disagreements: usize,
+    /// Sample payloads of generated corpus schemas decoded against their label.
+    pub corpus_failures: usize,
 }
 
 /// The Markdown report, and the totals.
@@ -176,11 +178,16 @@ pub fn render(
             }
             if !o.panicked && !o.paths_agree {
                 totals.disagreements += 1;
-                failures.push(format!("- `{}` “{}” / “{}”: the fast and the complete path disagree", g.file, g.description, case.description));
+                failures.push(format!(
+                    "- `{}` “{}” / “{}”: the fast and the complete path disagree",
+                    g.file, g.description, case.description
+                ));
             }
             let pass = !o.panicked && o.accepted == case.valid;
             if pass {
                 row.passed += 1;
+            } else if section == 2 {
+                totals.corpus_failures += 1;
             }
             if o.accepted {
                 row.accepted += 1;

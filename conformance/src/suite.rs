@@ -195,11 +195,14 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Writes the registry folder: one subject per group, version 1.0, and the suite's remote
 /// documents vendored under [`REMOTES`].
-pub fn write_registry(groups: &[Group], suite: &Path, dir: &Path) -> std::io::Result<()> {
+pub fn write_registry(groups: &[Group], suite: Option<&Path>, dir: &Path) -> std::io::Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir)?;
     }
-    copy_dir(&suite.join("remotes"), &dir.join(REMOTES.1))?;
+    match suite {
+        Some(suite) => copy_dir(&suite.join("remotes"), &dir.join(REMOTES.1))?,
+        None => fs::create_dir_all(dir.join(REMOTES.1))?,
+    }
     for g in groups {
         let subject = dir.join(&g.subject);
         fs::create_dir_all(&subject)?;

@@ -9,7 +9,9 @@ use serde_json::Value;
 use crate::{EventType, StaticSchemaRef, Violation};
 
 /// A payload type generated from one registry schema, with what the schema knows about it.
-pub trait Contract: TypedCheck + Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static {
+pub trait Contract:
+    TypedCheck + Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
+{
     /// `eventName` (or `commandName`): `OrderCreatedEvent`.
     const NAME: &'static str;
     /// The registry schema the payload follows.

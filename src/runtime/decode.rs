@@ -144,7 +144,8 @@ impl Fields {
     /// re-encoding unchanged, so it is refused rather than silently converted.
     pub fn timestamp(&mut self, key: &str) -> Result<DateTime<Utc>, DecodeError> {
         let text: String = self.required(key)?;
-        crate::runtime::fast::parse_utc(&text).map_err(|message| DecodeError::Invalid { pointer: format!("/{key}"), message })
+        crate::runtime::fast::parse_utc(&text)
+            .map_err(|message| DecodeError::Invalid { pointer: format!("/{key}"), message })
     }
 
     pub fn payload(&mut self) -> Result<Value, DecodeError> {

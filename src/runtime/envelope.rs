@@ -183,7 +183,11 @@ impl<P: EventContract> Envelope<P> {
     }
 
     /// The envelope the fast path read (see `runtime::fast`), its payload typed and checked.
-    pub(crate) fn from_wire(wire: &mut crate::runtime::fast::WireEvent<'_>, timestamp: DateTime<Utc>, payload: P) -> Self {
+    pub(crate) fn from_wire(
+        wire: &mut crate::runtime::fast::WireEvent<'_>,
+        timestamp: DateTime<Utc>,
+        payload: P,
+    ) -> Self {
         Envelope {
             event_id: wire.event_id,
             correlation_id: wire.correlation_id,

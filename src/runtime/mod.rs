@@ -22,10 +22,10 @@ pub use causation::{Causation, Cause};
 pub use cloudevents::{CloudEvent, ExtensionValue};
 pub use command::Command;
 pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema, TypedCheck};
-#[doc(hidden)]
-pub use fast::WireEvent;
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
+#[doc(hidden)]
+pub use fast::WireEvent;
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{

@@ -162,21 +162,22 @@ pub(crate) fn schema_module(
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let ident = format_ident!("{payload}");
-    let (types, fallback) = match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
-        Ok(types) => {
-            // Checked on its typed form where every keyword has a typed check; through the
-            // validator otherwise (the trait's default says "not checked").
-            let check = validate::tokens(bundled, &types, &payload)
-                .unwrap_or_else(|| quote! { impl crate::TypedCheck for #ident {} });
-            (quote! { #types #check }, None)
-        }
-        Err(reason) if reason.starts_with("unsupported:") => {
-            let reason = reason.trim_start_matches("unsupported: ").to_string();
-            let tokens = fallback::tokens(&payload, &reason);
-            (quote! { #tokens impl crate::TypedCheck for #ident {} }, Some(reason))
-        }
-        Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
-    };
+    let (types, fallback) =
+        match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
+            Ok(types) => {
+                // Checked on its typed form where every keyword has a typed check; through the
+                // validator otherwise (the trait's default says "not checked").
+                let check = validate::tokens(bundled, &types, &payload)
+                    .unwrap_or_else(|| quote! { impl crate::TypedCheck for #ident {} });
+                (quote! { #types #check }, None)
+            }
+            Err(reason) if reason.starts_with("unsupported:") => {
+                let reason = reason.trim_start_matches("unsupported: ").to_string();
+                let tokens = fallback::tokens(&payload, &reason);
+                (quote! { #tokens impl crate::TypedCheck for #ident {} }, Some(reason))
+            }
+            Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
+        };
     let glue = contract::glue(file, bundled, &payload);
     Ok((quote! { #types #glue }, fallback))
 }

@@ -169,7 +169,9 @@ impl Gen<'_> {
             Value::Object(m) => m.clone(),
             _ => return None,
         };
-        if m.keys().any(|k| !CHECKED.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("x-")) {
+        if m.keys()
+            .any(|k| !CHECKED.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("x-"))
+        {
             return None;
         }
         let (name, args) = segment(ty)?;
@@ -183,7 +185,9 @@ impl Gen<'_> {
             ("String", []) => self.string(&m, quote!(#expr.as_str())),
             ("f64", []) => self.number(&m, quote!(*#expr), false),
             ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64", []) => self.number(&m, quote!(*#expr), true),
-            ("NonZeroU8" | "NonZeroU16" | "NonZeroU32" | "NonZeroU64", []) => self.number(&m, quote!(#expr.get()), true),
+            ("NonZeroU8" | "NonZeroU16" | "NonZeroU32" | "NonZeroU64", []) => {
+                self.number(&m, quote!(#expr.get()), true)
+            }
             ("bool", []) => self.only(&m, &["type"]).then(TokenStream::new),
             ("Vec", [inner]) => self.array(&m, &pointer, inner, expr),
             ("HashMap", [_, inner]) => self.map(&m, &pointer, inner, expr),
@@ -192,8 +196,10 @@ impl Gen<'_> {
                 Item::Enum(e) => {
                     // typify's string enum accepts exactly the listed values.
                     let unit = e.variants.iter().all(|v| matches!(v.fields, syn::Fields::Unit));
-                    (unit && self.only(&m, &["type", "enum", "const"]) && (m.contains_key("enum") || m.contains_key("const")))
-                        .then(TokenStream::new)
+                    (unit
+                        && self.only(&m, &["type", "enum", "const"])
+                        && (m.contains_key("enum") || m.contains_key("const")))
+                    .then(TokenStream::new)
                 }
                 Item::Struct(s) => match &s.fields {
                     syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
@@ -280,7 +286,10 @@ impl Gen<'_> {
     }
 
     fn number(&self, m: &Map<String, Value>, expr: TokenStream, integer: bool) -> Option<TokenStream> {
-        if !self.only(m, &["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum", "const"]) {
+        if !self.only(
+            m,
+            &["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum", "const"],
+        ) {
             return None;
         }
         // Integers compare exactly as i128 against integral bounds; other bounds as f64.
@@ -301,7 +310,12 @@ impl Gen<'_> {
             // JSON has no NaN nor infinity: such a float cannot be sent at all.
             out.extend(quote! { if !(#expr as f64).is_finite() { return false; } });
         }
-        for (key, op) in [("minimum", quote!(<)), ("maximum", quote!(>)), ("exclusiveMinimum", quote!(<=)), ("exclusiveMaximum", quote!(>=))] {
+        for (key, op) in [
+            ("minimum", quote!(<)),
+            ("maximum", quote!(>)),
+            ("exclusiveMinimum", quote!(<=)),
+            ("exclusiveMaximum", quote!(>=)),
+        ] {
             match m.get(key) {
                 None => {}
                 // Draft 4's boolean form: the bound itself is in `minimum`/`maximum`.
@@ -330,7 +344,13 @@ impl Gen<'_> {
         Some(out)
     }
 
-    fn array(&mut self, m: &Map<String, Value>, pointer: &str, inner: &syn::Type, expr: TokenStream) -> Option<TokenStream> {
+    fn array(
+        &mut self,
+        m: &Map<String, Value>,
+        pointer: &str,
+        inner: &syn::Type,
+        expr: TokenStream,
+    ) -> Option<TokenStream> {
         if !self.only(m, &["type", "items", "minItems", "maxItems", "uniqueItems"]) {
             return None;
         }
@@ -364,7 +384,13 @@ impl Gen<'_> {
         Some(out)
     }
 
-    fn map(&mut self, m: &Map<String, Value>, pointer: &str, inner: &syn::Type, expr: TokenStream) -> Option<TokenStream> {
+    fn map(
+        &mut self,
+        m: &Map<String, Value>,
+        pointer: &str,
+        inner: &syn::Type,
+        expr: TokenStream,
+    ) -> Option<TokenStream> {
         if !self.only(m, &["type", "additionalProperties", "minProperties", "maxProperties"]) {
             return None;
         }
@@ -389,7 +415,8 @@ impl Gen<'_> {
         let Some(Item::Struct(s)) = self.items.get(name).cloned() else { return None };
         let syn::Fields::Named(fields) = &s.fields else { return None };
         let m = node.as_object()?;
-        if !self.only(m, &["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties"]) {
+        if !self.only(m, &["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties"])
+        {
             return None;
         }
         if !types(m).iter().all(|t| t == "object") {
@@ -400,8 +427,13 @@ impl Gen<'_> {
             None | Some(Value::Bool(_)) => {}
             Some(_) => return None,
         }
-        let required: Vec<String> =
-            m.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect();
+        let required: Vec<String> = m
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect();
         let empty = Map::new();
         let props = m.get("properties").and_then(Value::as_object).unwrap_or(&empty);
         let mut out = TokenStream::new();
@@ -410,7 +442,8 @@ impl Gen<'_> {
         for f in &fields.named {
             let ident = f.ident.as_ref()?;
             let json = json_name(f);
-            let flattened = f.attrs.iter().any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("flatten"));
+            let flattened =
+                f.attrs.iter().any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("flatten"));
             if flattened {
                 // The properties the schema does not name: only where it lets any through.
                 if closed {
@@ -432,7 +465,8 @@ impl Gen<'_> {
                 counted.push(quote!(usize::from(#expr.#ident.is_some())));
             } else {
                 // A required property: serde must refuse the message without it, so no default.
-                let defaulted = f.attrs.iter().any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("default"));
+                let defaulted =
+                    f.attrs.iter().any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("default"));
                 if !required.contains(&json) || defaulted {
                     return None;
                 }
