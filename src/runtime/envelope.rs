@@ -149,7 +149,7 @@ impl<P: EventContract> Envelope<P> {
 
     /// Decodes and validates one event of this type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if let Some(event) = crate::WireEvent::parse(bytes).and_then(|mut w| w.decode()) {
+        if let Some(event) = crate::runtime::fast::decode_typed(bytes) {
             return Ok(event);
         }
         Self::from_raw(RawEvent::parse(bytes)?)
@@ -183,8 +183,8 @@ impl<P: EventContract> Envelope<P> {
     }
 
     /// The envelope the fast path read (see `runtime::fast`), its payload typed and checked.
-    pub(crate) fn from_wire(
-        wire: &mut crate::runtime::fast::WireEvent<'_>,
+    pub(crate) fn from_wire<T>(
+        wire: &mut crate::runtime::fast::WireEvent<'_, T>,
         timestamp: DateTime<Utc>,
         payload: P,
     ) -> Self {

@@ -16,11 +16,12 @@ use crate::{
     SchemaVersion,
 };
 
-/// An event in its full form, as [`Envelope::to_json`] writes it, its payload not yet read.
+/// An event in its full form, as [`Envelope::to_json`] writes it: its payload not yet read (the
+/// default, to dispatch on the name first) or read straight into the payload type `T`.
 #[doc(hidden)]
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WireEvent<'a> {
+#[serde(rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+pub struct WireEvent<'a, T = &'a RawValue> {
     #[serde(borrow)]
     event_name: Cow<'a, str>,
     pub(crate) event_id: EventId,
@@ -41,9 +42,43 @@ pub struct WireEvent<'a> {
     pub(crate) event_status: EventStatus,
     pub(crate) tags: Vec<String>,
     pub(crate) retry_count: u32,
-    #[serde(borrow)]
-    payload: &'a RawValue,
+    // `None` (absent or null) leaves the message to the complete path.
+    payload: Option<T>,
     pub(crate) metadata: Metadata,
+}
+
+/// A payload read with [`strict`](super::strict): structs from objects, enums from strings.
+#[doc(hidden)]
+pub struct StrictPayload<P>(P);
+
+impl<'de, P: Deserialize<'de>> Deserialize<'de> for StrictPayload<P> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::strict::deserialize(deserializer).map(StrictPayload)
+    }
+}
+
+/// The event as contract `P`, read in a single pass: for messages whose name leaves one contract.
+#[doc(hidden)]
+pub fn decode_typed<P: EventContract>(bytes: &[u8]) -> Option<Envelope<P>> {
+    let mut wire: WireEvent<'_, StrictPayload<P>> = serde_json::from_slice(bytes).ok()?;
+    let payload = wire.payload.take()?.0;
+    wire.accept(payload)
+}
+
+/// `eventName` when the message starts with it, as the encoder writes it: to pick the contract
+/// before reading the rest. `None` otherwise, or when the name holds an escape.
+#[doc(hidden)]
+pub fn leading_event_name(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes.get(..bytes.len().min(256))?).ok().or_else(|| {
+        // The cut may fall inside a character; the name lies before it anyway.
+        let valid = std::str::from_utf8(&bytes[..bytes.len().min(256)]).err()?.valid_up_to();
+        std::str::from_utf8(&bytes[..valid]).ok()
+    })?;
+    let rest = text.trim_start().strip_prefix('{')?.trim_start().strip_prefix("\"eventName\"")?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let name = &rest[..end];
+    (!name.contains('\\')).then_some(name)
 }
 
 #[derive(Deserialize)]
@@ -75,6 +110,14 @@ impl<'a> WireEvent<'a> {
         serde_json::from_slice(bytes).ok()
     }
 
+    /// The event as contract `P`, when every field agrees with it and the typed payload meets its
+    /// schema; `None` sends the message down the complete path.
+    pub fn decode<P: EventContract>(&mut self) -> Option<Envelope<P>> {
+        let raw: &'a RawValue = self.payload?;
+        let payload: P = crate::runtime::strict::from_str(raw.get()).ok()?;
+        self.accept(payload)
+    }
+
     /// `eventName`.
     pub fn name(&self) -> &str {
         &self.event_name
@@ -84,10 +127,12 @@ impl<'a> WireEvent<'a> {
     pub fn version(&self) -> SchemaVersion {
         self.schema_ref.version
     }
+}
 
-    /// The event as contract `P`, when every field agrees with it and the typed payload meets its
-    /// schema; `None` sends the message down the complete path.
-    pub fn decode<P: EventContract>(&mut self) -> Option<Envelope<P>> {
+impl<T> WireEvent<'_, T> {
+    /// The envelope around an already typed payload, when every field agrees with contract `P`
+    /// and the payload meets its schema.
+    fn accept<P: EventContract>(&mut self, payload: P) -> Option<Envelope<P>> {
         let expected = P::SCHEMA_REF;
         let identity = self.event_name == P::NAME
             && self.version == expected.version
@@ -100,7 +145,6 @@ impl<'a> WireEvent<'a> {
             return None;
         }
         let timestamp = parse_utc(&self.timestamp).ok()?;
-        let payload: P = crate::runtime::strict::from_str(self.payload.get()).ok()?;
         if !payload.typed_valid() {
             return None;
         }

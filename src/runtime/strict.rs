@@ -18,6 +18,11 @@ pub(crate) fn from_str<'a, T: de::Deserialize<'a>>(text: &'a str) -> Result<T, s
     Ok(value)
 }
 
+/// Deserializes `T` from `deserializer` with the same rules.
+pub(crate) fn deserialize<'de, T: de::Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::deserialize(Strict(deserializer))
+}
+
 struct Strict<D>(D);
 
 /// What the visitor is reading, to refuse the shapes it must not accept.

@@ -78,7 +78,14 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
     };
     let name_method = format_ident!("{kind_word}_name");
     // Events in their full form first take the fast path: one pass, the payload checked typed.
+    // A name with one version is known from the message's first member, and its payload is read
+    // straight into its type; otherwise the payload waits as raw JSON until the version is read.
     let fast_first = if events {
+        let single = variants.iter().filter(|versions| versions.len() == 1).map(|versions| {
+            let v = &versions[0];
+            let (ident, payload, name) = (&v.ident, payload_path(v.file), &v.file.contract.name);
+            quote! { Some(#name) => Some(crate::decode_typed::<#payload>(bytes).map(Self::#ident)), }
+        });
         let arms = all.iter().map(|v| {
             let ident = &v.ident;
             let payload = payload_path(v.file);
@@ -89,13 +96,23 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
             }
         });
         quote! {
-            if let Some(mut wire) = crate::WireEvent::parse(bytes) {
-                let fast = match (wire.name(), wire.version()) {
-                    #(#arms)*
-                    _ => None,
-                };
-                if let Some(event) = fast {
-                    return Ok(event);
+            let single = match crate::leading_event_name(bytes) {
+                #(#single)*
+                _ => None,
+            };
+            match single {
+                Some(Some(event)) => return Ok(event),
+                Some(None) => {}
+                None => {
+                    if let Some(mut wire) = crate::WireEvent::parse(bytes) {
+                        let fast = match (wire.name(), wire.version()) {
+                            #(#arms)*
+                            _ => None,
+                        };
+                        if let Some(event) = fast {
+                            return Ok(event);
+                        }
+                    }
                 }
             }
         }
