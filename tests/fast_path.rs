@@ -35,7 +35,10 @@ fn a_full_form_message_takes_the_fast_path() {
 fn what_the_encoder_writes_takes_the_fast_path() {
     let event = OrderCreatedEvent::from_json(order_created().to_string().as_bytes()).unwrap();
     let wire = event.to_json();
-    assert_eq!(events::leading_event_name(wire.as_bytes()), Some("OrderCreatedEvent"));
+    assert_eq!(
+        events::leading_identity(wire.as_bytes()),
+        Some(("OrderCreatedEvent", Some(events::SchemaVersion::new(1, 0))))
+    );
     assert!(events::decode_typed::<OrderCreatedEventPayload>(wire.as_bytes()).is_some());
 }
 
@@ -84,9 +87,12 @@ fn both_paths_agree_on_broken_and_unusual_messages() {
 }
 
 #[test]
-fn the_name_is_read_only_from_the_first_member() {
-    assert_eq!(events::leading_event_name(br#" { "eventName" : "A", "x": 1 }"#), Some("A"));
-    assert_eq!(events::leading_event_name(br#"{"eventId": "x", "eventName": "A"}"#), None);
-    assert_eq!(events::leading_event_name(br#"{"eventName": "A\"B"}"#), None);
-    assert_eq!(events::leading_event_name(b"[]"), None);
+fn the_contract_is_read_only_from_the_first_members() {
+    let v1_0 = Some(events::SchemaVersion::new(1, 0));
+    assert_eq!(events::leading_identity(br#" { "eventName" : "A", "x": 1 }"#), Some(("A", None)));
+    assert_eq!(events::leading_identity(br#"{"eventName": "A", "eventId": "e", "version": "1.0"}"#), Some(("A", v1_0)));
+    assert_eq!(events::leading_identity(br#"{"eventName": "A", "n": 2, "version": "1.0"}"#), Some(("A", None)));
+    assert_eq!(events::leading_identity(br#"{"eventId": "x", "eventName": "A"}"#), None);
+    assert_eq!(events::leading_identity(br#"{"eventName": "A\"B"}"#), None);
+    assert_eq!(events::leading_identity(b"[]"), None);
 }

@@ -65,20 +65,53 @@ pub fn decode_typed<P: EventContract>(bytes: &[u8]) -> Option<Envelope<P>> {
     wire.accept(payload)
 }
 
-/// `eventName` when the message starts with it, as the encoder writes it: to pick the contract
-/// before reading the rest. `None` otherwise, or when the name holds an escape.
+/// `eventName` when the message starts with it, as the encoder writes it, and `version` when only
+/// plain string members stand between them: enough to pick the contract before reading the rest.
+/// `None` otherwise. Contract names are ASCII letters and digits, so nothing else names one.
 #[doc(hidden)]
-pub fn leading_event_name(bytes: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(bytes.get(..bytes.len().min(256))?).ok().or_else(|| {
-        // The cut may fall inside a character; the name lies before it anyway.
-        let valid = std::str::from_utf8(&bytes[..bytes.len().min(256)]).err()?.valid_up_to();
-        std::str::from_utf8(&bytes[..valid]).ok()
-    })?;
-    let rest = text.trim_start().strip_prefix('{')?.trim_start().strip_prefix("\"eventName\"")?;
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
-    let end = rest.find('"')?;
-    let name = &rest[..end];
-    (!name.contains('\\')).then_some(name)
+pub fn leading_identity(bytes: &[u8]) -> Option<(&str, Option<SchemaVersion>)> {
+    fn skip_ws(rest: &mut &[u8]) {
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
+        *rest = &rest[start..];
+    }
+    fn token(rest: &mut &[u8], t: &[u8]) -> Option<()> {
+        skip_ws(rest);
+        *rest = rest.strip_prefix(t)?;
+        Some(())
+    }
+    /// A string with no escape: its text.
+    fn plain<'b>(rest: &mut &'b [u8]) -> Option<&'b [u8]> {
+        token(rest, b"\"")?;
+        let end = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        let text = &rest[..end];
+        *rest = &rest[end + 1..];
+        Some(text)
+    }
+    let mut rest = bytes;
+    token(&mut rest, b"{")?;
+    if plain(&mut rest)? != b"eventName" {
+        return None;
+    }
+    token(&mut rest, b":")?;
+    let name = plain(&mut rest)?;
+    if name.is_empty() || !name.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let name = std::str::from_utf8(name).ok()?;
+    // Members holding plain strings (ids, the timestamp) until `version`.
+    let version = (|| loop {
+        token(&mut rest, b",")?;
+        let key = plain(&mut rest)?;
+        token(&mut rest, b":")?;
+        let value = plain(&mut rest)?;
+        if key == b"version" {
+            return std::str::from_utf8(value).ok()?.parse().ok();
+        }
+    })();
+    Some((name, version))
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,7 @@ pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, Pay
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 #[doc(hidden)]
-pub use fast::{decode_typed, leading_event_name, WireEvent};
+pub use fast::{decode_typed, leading_identity, WireEvent};
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{

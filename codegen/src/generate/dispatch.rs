@@ -78,13 +78,22 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
     };
     let name_method = format_ident!("{kind_word}_name");
     // Events in their full form first take the fast path: one pass, the payload checked typed.
-    // A name with one version is known from the message's first member, and its payload is read
-    // straight into its type; otherwise the payload waits as raw JSON until the version is read.
+    // The contract is picked from the message's first members (its name, and its version when
+    // the name has several) and the payload read straight into its type; when they do not say,
+    // the payload waits as raw JSON until the version is read.
     let fast_first = if events {
-        let single = variants.iter().filter(|versions| versions.len() == 1).map(|versions| {
-            let v = &versions[0];
-            let (ident, payload, name) = (&v.ident, payload_path(v.file), &v.file.contract.name);
-            quote! { Some(#name) => Some(crate::decode_typed::<#payload>(bytes).map(Self::#ident)), }
+        let single = variants.iter().flat_map(|versions| {
+            let several = versions.len() > 1;
+            versions.iter().map(move |v| {
+                let (ident, payload, name) = (&v.ident, payload_path(v.file), &v.file.contract.name);
+                let (major, minor) = (v.file.schema_ref.version.major, v.file.schema_ref.version.minor);
+                let pattern = if several {
+                    quote! { Some((#name, Some(v))) if v == crate::SchemaVersion::new(#major, #minor) }
+                } else {
+                    quote! { Some((#name, _)) }
+                };
+                quote! { #pattern => Some(crate::decode_typed::<#payload>(bytes).map(Self::#ident)), }
+            })
         });
         let arms = all.iter().map(|v| {
             let ident = &v.ident;
@@ -96,7 +105,7 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
             }
         });
         quote! {
-            let single = match crate::leading_event_name(bytes) {
+            let single = match crate::leading_identity(bytes) {
                 #(#single)*
                 _ => None,
             };
