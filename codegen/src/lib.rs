@@ -50,6 +50,7 @@ mod config;
 pub mod embedded;
 mod error;
 mod generate;
+mod keywords;
 pub mod load;
 mod locate;
 pub mod registry;

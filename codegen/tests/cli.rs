@@ -1,6 +1,10 @@
 //! The command-line entry, and typify run apart: a schema that overflows typify's stack fails with
 //! a message naming the file instead of killing the generator.
 
+mod common;
+
+use common::registry;
+
 use std::process::Command;
 
 const CRASHING: &str = r##"{
@@ -14,16 +18,6 @@ const GOOD: &str = r#"{
   "x-event": { "name": "PingEvent", "type": "notification", "source": "Pinger" },
   "type": "object", "required": ["at"], "properties": { "at": { "type": "integer" } }
 }"#;
-
-fn registry(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let path = dir.path().join("reg").join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
 
 fn generate(dir: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_events-codegen"))

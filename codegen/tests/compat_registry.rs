@@ -1,6 +1,10 @@
 //! The compatibility gate over a registry folder: modes from files and configuration, transitive
 //! modes, major versions, places in shared files, and what the generator does with the verdicts.
 
+mod common;
+
+use common::registry;
+
 use events_codegen::compat::{Mode, Verdict};
 use events_codegen::Config;
 use serde_json::{json, Value};
@@ -15,16 +19,6 @@ fn event(name: &str, properties: Value, required: &[&str], extra: Value) -> Stri
     });
     schema.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     serde_json::to_string_pretty(&schema).unwrap()
-}
-
-fn registry(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let path = dir.path().join("reg").join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
 }
 
 fn config(dir: &tempfile::TempDir) -> Config {

@@ -213,8 +213,20 @@ fn run(o: &Options) -> Result<report::Totals, String> {
         let (i, j) = (v["id"][0].as_u64().unwrap_or(0) as usize, v["id"][1].as_u64().unwrap_or(0) as usize);
         outcomes[i][j] = Some(Outcome::from_line(&v));
     }
-    let (text, totals) = report::render(&groups, &generation, &fast, &outcomes);
+    let (text, summary, totals) = report::render(&groups, &generation, &fast, &outcomes);
+    // The README's summary, when the run covers the suite and the README has its markers.
+    let readme_path = workspace_root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap_or_default();
+    let fresh_readme = match (o.suite.is_some(), readme.split_once(report::SUMMARY_START)) {
+        (true, Some((before, rest))) => rest
+            .split_once(report::SUMMARY_END)
+            .map(|(_, after)| format!("{before}{}\n{summary}{}{after}", report::SUMMARY_START, report::SUMMARY_END)),
+        _ => None,
+    };
     if o.check {
+        if fresh_readme.as_ref().is_some_and(|fresh| *fresh != readme) {
+            return Err("the conformance summary in README.md is stale; refresh it with `JSON_SCHEMA_TEST_SUITE=<suite> cargo run -p events-conformance`".into());
+        }
         let committed = std::fs::read_to_string(&o.out).unwrap_or_default();
         if committed != text {
             std::fs::write(o.work.join("CONFORMANCE.md"), &text).map_err(|e| e.to_string())?;
@@ -226,6 +238,9 @@ fn run(o: &Options) -> Result<report::Totals, String> {
         }
     } else {
         std::fs::write(&o.out, &text).map_err(|e| e.to_string())?;
+        if let Some(fresh) = fresh_readme {
+            std::fs::write(&readme_path, fresh).map_err(|e| e.to_string())?;
+        }
     }
     Ok(totals)
 }

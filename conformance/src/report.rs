@@ -125,13 +125,18 @@ pub struct Totals {
     pub corpus_failures: usize,
 }
 
-/// The Markdown report, and the totals.
+/// The summary the README shows: one row per part, between these markers.
+pub const SUMMARY_START: &str = "<!-- conformance summary: written by `cargo run -p events-conformance` -->";
+/// Where the README's summary ends.
+pub const SUMMARY_END: &str = "<!-- end of conformance summary -->";
+
+/// The Markdown report, the README summary, and the totals.
 pub fn render(
     groups: &[Group],
     generation: &[Generation],
     fast: &[bool],
     outcomes: &[Vec<Option<Outcome>>],
-) -> (String, Totals) {
+) -> (String, String, Totals) {
     let mut rows: BTreeMap<(u8, String), Row> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
     // Corpus schemas the generator refuses with a diagnostic: an allowed outcome, shown as is.
@@ -239,6 +244,9 @@ pub fn render(
     let mut out = String::new();
     let header = "| file | schemas | typed | partly typed | Value | unsupported | rustc rejected | typed check | validation passed/total | round-trip ok/accepted |\n|---|---|---|---|---|---|---|---|---|---|";
     let titles = ["Required tests", "Optional tests (reported, not required)", "Real-world corpus"];
+    let mut summary = String::from(
+        "| part | schemas | typed | partly typed | Value | unsupported | rustc rejected | typed check | validation passed/total | round-trip ok/accepted |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
     let _ = writeln!(out, "# Conformance\n");
     let _ = writeln!(
         out,
@@ -267,6 +275,7 @@ messages decode on the fast path. `format` is\nasserted (the registry's document
             let _ = writeln!(out, "{l}");
         }
         let _ = writeln!(out, "{}\n", total.line("**total**"));
+        let _ = writeln!(summary, "{}", total.line(title));
     }
     if !refused.is_empty() {
         let _ = writeln!(out, "## Corpus schemas refused with a diagnostic\n");
@@ -283,7 +292,7 @@ messages decode on the fast path. `format` is\nasserted (the registry's document
             let _ = writeln!(out, "{f}");
         }
     }
-    (out, totals)
+    (out, summary, totals)
 }
 
 fn one_line(text: &str) -> String {

@@ -179,7 +179,8 @@ pub fn corpus(dir: &Path) -> Result<Vec<Group>, String> {
 /// Where the suite's remote documents are served from, and the registry folder that vendors them.
 pub const REMOTES: (&str, &str) = ("http://localhost:1234/", "_remotes");
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Copies a folder and everything below it.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::create_dir_all(to)?;
     for entry in fs::read_dir(from)? {
         let entry = entry?;

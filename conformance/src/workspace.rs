@@ -5,22 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::suite::copy_dir;
+
 /// The runner, compiled inside the copy.
 const RUNNER: &str = include_str!("../runner/conformance_runner.rs");
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
 
 /// Copies what building `events` needs from `workspace` into `dir`, with `registry` as its
 /// `schemas/` and the runner as an example.

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::keywords::{is_annotation, only_annotations};
+
 use super::schema::*;
 
 /// Which rule a change breaks.
@@ -119,7 +121,7 @@ impl<'a> Walk<'a> {
             let Some(mut inner) = keywords(resolved) else { return (None, target_ptr.to_string()) };
             map.remove("$ref");
             // Siblings of `$ref` constrain too; the target's keywords fill what they do not say.
-            let only_ref = map.keys().all(|k| ANNOTATIONS.contains(&k.as_str()));
+            let only_ref = map.keys().all(|k| is_annotation(k));
             if only_ref {
                 pointer = target_ptr.to_string();
             }
@@ -186,7 +188,7 @@ impl<'a> Walk<'a> {
         if !self.seen.insert((rp.clone(), wp.clone())) {
             return;
         }
-        if r.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")) {
+        if only_annotations(&r) {
             return;
         }
         // A writer with branches may send what any branch allows: each is compared on its own,
@@ -220,7 +222,7 @@ impl<'a> Walk<'a> {
         self.branches(&r, &rp, &w, &wp);
         self.not(&r, &rp, &w, &wp);
         for (k, v) in &r {
-            let known = HANDLED.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-");
+            let known = HANDLED.contains(&k.as_str()) || is_annotation(k);
             if !known && w.get(k) != Some(v) {
                 let at = format!("{rp}/{}", esc(k));
                 let message = if w.contains_key(k) {

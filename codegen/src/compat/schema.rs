@@ -3,23 +3,7 @@
 
 use serde_json::{Map, Value};
 
-/// Keywords that describe without constraining: they may change freely.
-pub(super) const ANNOTATIONS: [&str; 14] = [
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "$schema",
-    "$id",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "definitions",
-    "$defs",
-    "contentMediaType",
-    "contentEncoding",
-];
+use crate::keywords::only_annotations;
 
 /// Keywords this module compares with a rule of their own.
 pub(super) const HANDLED: [&str; 32] = [
@@ -70,7 +54,7 @@ pub(super) fn keywords(schema: &Value) -> Option<Map<String, Value>> {
 pub(super) fn accepts_all(schema: &Value) -> bool {
     match schema {
         Value::Bool(b) => *b,
-        Value::Object(m) => m.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
+        Value::Object(m) => only_annotations(m),
         _ => false,
     }
 }

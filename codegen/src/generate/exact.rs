@@ -12,24 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-/// Keywords that never constrain a value.
-const ANNOTATIONS: [&str; 15] = [
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "$schema",
-    "$id",
-    "id",
-    "definitions",
-    "$defs",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "contentMediaType",
-    "contentEncoding",
-];
+use crate::keywords::{is_annotation, only_annotations};
 
 /// Keywords that only ever refuse values: typify's copy can go without them.
 const RESTRICTING: [&str; 26] = [
@@ -99,7 +82,7 @@ pub(super) fn for_typify(bundled: &Value) -> (Value, Vec<String>) {
 pub(super) fn whole(copy: &Value) -> bool {
     match copy {
         Value::Bool(_) => true,
-        Value::Object(m) => m.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
+        Value::Object(m) => only_annotations(m),
         _ => true,
     }
 }
@@ -124,26 +107,8 @@ fn show(at: &str) -> &str {
 
 /// The Rust field name typify derives from a property name, near enough to spot two that meet.
 fn field_name(property: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in property.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = true;
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out.trim_matches('_').to_string()
+    let words: String = property.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    super::module_name(&words).trim_matches('_').to_string()
 }
 
 /// An `enum`/`const` value typify turns into a Rust value and back unchanged.
@@ -213,9 +178,7 @@ impl Narrow {
             m.remove(k);
         }
         // `$ref` beside other keywords: both apply, as an `allOf` would.
-        if m.contains_key("$ref")
-            && m.keys().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("x-"))
-        {
+        if m.contains_key("$ref") && m.keys().any(|k| k != "$ref" && !is_annotation(k)) {
             let target = m.remove("$ref").expect("checked");
             let rest = Value::Object(std::mem::take(m));
             *m = Map::from_iter([("allOf".to_string(), json!([{ "$ref": target }, rest]))]);
@@ -230,9 +193,7 @@ impl Narrow {
                 // Branches that only require properties pick among values the rest already allows.
                 let restricting = branches.iter().all(|b| {
                     b.as_object().is_some_and(|b| {
-                        b.keys().all(|k| {
-                            k == "required" || RESTRICTING.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str())
-                        })
+                        b.keys().all(|k| k == "required" || RESTRICTING.contains(&k.as_str()) || is_annotation(k))
                     })
                 });
                 if restricting {
@@ -289,8 +250,7 @@ impl Narrow {
             (None, Some(c)) => Some(vec![c]),
             _ => None,
         };
-        let constraining: Vec<&String> =
-            m.keys().filter(|k| !ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("x-")).collect();
+        let constraining: Vec<&String> = m.keys().filter(|k| !is_annotation(k)).collect();
         if constraining.is_empty() {
             return;
         }
@@ -381,7 +341,7 @@ impl Narrow {
                 return Err("nested `allOf`".into());
             }
             for (k, val) in b {
-                if ANNOTATIONS.contains(&k.as_str()) || RESTRICTING.contains(&k.as_str()) || k.starts_with("x-") {
+                if is_annotation(&k) || RESTRICTING.contains(&k.as_str()) {
                     continue;
                 }
                 match (k.as_str(), m.get_mut(&k)) {

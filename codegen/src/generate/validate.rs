@@ -16,24 +16,7 @@ use super::json_name;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
-/// Keywords that never constrain a value.
-const ANNOTATIONS: [&str; 15] = [
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "$schema",
-    "$id",
-    "id",
-    "definitions",
-    "$defs",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "contentMediaType",
-    "contentEncoding",
-];
+use crate::keywords::{is_annotation, only_annotations};
 
 /// Keywords with a typed check (or that the type itself guarantees).
 const CHECKED: [&str; 22] = [
@@ -152,7 +135,7 @@ impl Gen<'_> {
             let Some(r) = node.get("$ref").and_then(Value::as_str) else { return Some((node, pointer)) };
             let target = r.strip_prefix('#')?.to_string();
             // `$ref` beside other keywords would need both checked: not done here.
-            if node.as_object().is_some_and(|m| m.keys().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()))) {
+            if node.as_object().is_some_and(|m| m.keys().any(|k| k != "$ref" && !is_annotation(k))) {
                 return None;
             }
             node = self.root.pointer(&target)?.clone();
@@ -169,9 +152,7 @@ impl Gen<'_> {
             Value::Object(m) => m.clone(),
             _ => return None,
         };
-        if m.keys()
-            .any(|k| !CHECKED.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("x-"))
-        {
+        if m.keys().any(|k| !CHECKED.contains(&k.as_str()) && !is_annotation(k)) {
             return None;
         }
         let (name, args) = segment(ty)?;
@@ -179,7 +160,7 @@ impl Gen<'_> {
             ("Box", [inner]) => self.check(&node, &pointer, inner, quote!(&**#expr)),
             ("Option", _) => None, // a required property may be null: absent and null are one `None`
             ("Value", []) => {
-                let any = m.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"));
+                let any = only_annotations(&m);
                 any.then(TokenStream::new)
             }
             ("String", []) => self.string(&m, quote!(#expr.as_str())),
@@ -227,7 +208,7 @@ impl Gen<'_> {
     }
 
     fn only(&self, m: &Map<String, Value>, allowed: &[&str]) -> bool {
-        m.keys().all(|k| allowed.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"))
+        m.keys().all(|k| allowed.contains(&k.as_str()) || is_annotation(k))
     }
 
     /// A mini-validator for one keyword, compiled once, with the validator's own semantics.
@@ -272,13 +253,7 @@ impl Gen<'_> {
                 out.extend(self.keyword_validator(key, v, expr.clone()));
             }
         }
-        let values: Option<Vec<&Value>> = match (m.get("enum"), m.get("const")) {
-            (Some(Value::Array(vs)), _) => Some(vs.iter().collect()),
-            (None, Some(c)) => Some(vec![c]),
-            (None, None) => None,
-            _ => return None,
-        };
-        if let Some(vs) = values {
+        if let Some(vs) = listed(m)? {
             let strings: Vec<&str> = vs.iter().filter_map(|v| v.as_str()).collect();
             out.extend(quote! { if ![#(#strings),*].contains(&#expr) { return false; } });
         }
@@ -331,13 +306,7 @@ impl Gen<'_> {
             let d = d.as_u64().filter(|d| integer && *d > 0)? as i128;
             out.extend(quote! { if #value % #d != 0 { return false; } });
         }
-        let values: Option<Vec<&Value>> = match (m.get("enum"), m.get("const")) {
-            (Some(Value::Array(vs)), _) => Some(vs.iter().collect()),
-            (None, Some(c)) => Some(vec![c]),
-            (None, None) => None,
-            _ => return None,
-        };
-        if let Some(vs) = values {
+        if let Some(vs) = listed(m)? {
             let listed: Vec<f64> = vs.iter().filter_map(|v| v.as_f64()).collect();
             out.extend(quote! { if ![#(#listed),*].contains(&(#expr as f64)) { return false; } });
         }
@@ -491,5 +460,16 @@ impl Gen<'_> {
             }
         }
         Some(out)
+    }
+}
+
+/// The values `enum` or `const` lists: `Some(None)` when neither is there, `None` when the
+/// schema holds both or a malformed `enum`.
+fn listed(m: &Map<String, Value>) -> Option<Option<Vec<&Value>>> {
+    match (m.get("enum"), m.get("const")) {
+        (Some(Value::Array(vs)), None) => Some(Some(vs.iter().collect())),
+        (None, Some(c)) => Some(Some(vec![c])),
+        (None, None) => Some(None),
+        _ => None,
     }
 }

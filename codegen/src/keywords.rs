@@ -1,0 +1,33 @@
+//! Keyword families that the passes reading schemas (compatibility, typify's copy, typed checks)
+//! share, so that they agree on what constrains a value.
+
+use serde_json::{Map, Value};
+
+/// Keywords that describe without constraining a value.
+const ANNOTATIONS: [&str; 15] = [
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "$schema",
+    "$id",
+    "id",
+    "definitions",
+    "$defs",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "contentMediaType",
+    "contentEncoding",
+];
+
+/// Whether a keyword only describes: an annotation, or an `x-` extension of the registry.
+pub(crate) fn is_annotation(keyword: &str) -> bool {
+    ANNOTATIONS.contains(&keyword) || keyword.starts_with("x-")
+}
+
+/// Whether a schema object says nothing that constrains a value.
+pub(crate) fn only_annotations(schema: &Map<String, Value>) -> bool {
+    schema.keys().all(|k| is_annotation(k))
+}
