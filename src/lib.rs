@@ -77,7 +77,9 @@
 mod runtime;
 
 #[doc(hidden)]
-pub use runtime::{decode_typed, deserialize_present, leading_identity, redacted_payload, upcast_payload, WireEvent};
+pub use runtime::{
+    decode_typed, deserialize_present, leading_identity, redacted_payload, upcast_payload, MaskedValues, WireEvent,
+};
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandId, Contract, CorrelationId,
     DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus,

@@ -96,3 +96,20 @@ fn the_contract_is_read_only_from_the_first_members() {
     assert_eq!(events::leading_identity(br#"{"eventName": "A\"B"}"#), None);
     assert_eq!(events::leading_identity(b"[]"), None);
 }
+
+#[test]
+fn an_optional_property_set_to_null_is_refused_on_both_paths() {
+    // 1.1's `currency` is optional and a string: `null` is neither absent nor a string.
+    let mut message = order_created();
+    message["version"] = json!("1.1");
+    message["eventVersion"] = json!("1.1");
+    message["schemaRef"]["version"] = json!("1.1");
+    message["schemaRef"]["uri"] = json!("https://schema-registry.example.com/schemas/orderCreatedSchema/1.1");
+    message["payload"]["currency"] = json!("EUR");
+    assert_agree(&message);
+    assert!(AnyEvent::from_json(message.to_string().as_bytes()).is_ok());
+    message["payload"]["currency"] = Value::Null;
+    assert_agree(&message);
+    let err = AnyEvent::from_json(message.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.pointer(), Some("/payload/currency"), "{err}");
+}

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 /// Keywords that describe without constraining a value.
-const ANNOTATIONS: [&str; 15] = [
+/// (`contentEncoding` and `contentMediaType` are not among them: drafts 6 and 7 assert them.)
+const ANNOTATIONS: [&str; 13] = [
     "title",
     "description",
     "default",
@@ -18,8 +19,6 @@ const ANNOTATIONS: [&str; 15] = [
     "readOnly",
     "writeOnly",
     "deprecated",
-    "contentMediaType",
-    "contentEncoding",
 ];
 
 /// Whether a keyword only describes: an annotation, or an `x-` extension of the registry.

@@ -282,6 +282,21 @@ fn cases() -> Vec<Case> {
             backward: &[SchemaClosed],
             forward: &[],
         },
+        Case {
+            name: "enum writer against a tightened length",
+            old: json!({ "type": "string", "enum": ["a", "bb"] }),
+            new: json!({ "type": "string", "maxLength": 1 }),
+            backward: &[EnumValueRemoved],
+            forward: &[ConstraintAdded],
+        },
+        Case {
+            name: "oneOf whose branches overlap",
+            old: json!({ "type": "integer" }),
+            new: json!({ "oneOf": [{ "type": "number" }, { "type": "integer" }] }),
+            backward: &[BranchNotAccepted],
+            // It sends only numbers that are not integers: exactly one branch matches those.
+            forward: &[TypeChanged],
+        },
         // Annotations change freely.
         Case {
             name: "title, description, default, examples and $comment changed",
@@ -327,13 +342,26 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "flat object rewritten as allOf over a referenced base",
-            old: closed(json!({ "id": string(), "note": string() }), &["id"]),
+            old: open(json!({ "id": string(), "note": string() }), &["id"]),
+            new: json!({
+                "allOf": [{ "$ref": "#/definitions/Base" }, { "properties": { "note": string() } }],
+                "definitions": { "Base": { "type": "object", "properties": { "id": string() }, "required": ["id"] } }
+            }),
+            backward: &[],
+            forward: &[],
+        },
+        Case {
+            // A closed branch refuses the other branch's property: `note` can no longer be sent.
+            name: "allOf whose closed branch refuses the other branch's property",
+            old: open(json!({ "id": string(), "note": string() }), &["id"]),
             new: json!({
                 "allOf": [{ "$ref": "#/definitions/Base" }, { "properties": { "note": string() } }],
                 "definitions": { "Base": { "type": "object", "additionalProperties": false, "properties": { "id": string() }, "required": ["id"] } }
             }),
-            backward: &[],
-            forward: &[],
+            backward: &[KeywordChanged],
+            // Conservative: the new writer's closed branch is not merged, so the old reader cannot
+            // tell what it sends (it sends less than the old writer did).
+            forward: &[TypeChanged, RequiredAdded, PropertyAddedToOpenModel],
         },
     ]
 }

@@ -137,7 +137,11 @@ impl PayloadSchema {
             .map(|e| {
                 let inner = e.instance_path().to_string();
                 let keyword = e.kind().keyword().to_string();
-                let message = if hidden.iter().any(|p| crate::runtime::redact::within(&inner, p)) {
+                // Inside a sensitive value, or around one: a message about an enclosing array or
+                // object quotes it whole.
+                let touches =
+                    |p: &String| crate::runtime::redact::within(&inner, p) || crate::runtime::redact::within(p, &inner);
+                let message = if hidden.iter().any(touches) {
                     format!("the value breaks `{keyword}` (not shown: the schema marks it x-sensitive)")
                 } else {
                     e.to_string()

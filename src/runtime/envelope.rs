@@ -305,7 +305,8 @@ impl<P: EventContract> Envelope<P> {
     /// stays; `schemaRef`, `version` and `eventVersion` become the newer version's.
     ///
     /// The `From` impl exists only where the build proved that the newer schema reads everything
-    /// the older one allows, so the upcast payload needs no second validation.
+    /// the older one allows and that every default it fills in meets its schema, so the upcast
+    /// payload needs no second validation.
     pub fn upcast<Q: EventContract + From<P>>(self) -> Envelope<Q> {
         Envelope {
             event_id: self.event_id,

@@ -35,6 +35,6 @@ pub use lifecycle::{
 #[doc(hidden)]
 pub use present::deserialize_present;
 #[doc(hidden)]
-pub use redact::redacted_payload;
+pub use redact::{redacted_payload, MaskedValues};
 #[doc(hidden)]
 pub use upcast::upcast_payload;

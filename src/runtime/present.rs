@@ -1,11 +1,14 @@
 //! Serde support the generated payloads use.
 
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
-/// Reads an optional property kept as JSON: present is `Some`, even when it is `null`, and absent
-/// is `None` (through `#[serde(default)]`), so that a payload encodes back as it came.
+/// Reads an optional property: present is `Some` and absent is `None` (through `#[serde(default)]`).
+/// serde alone also reads `null` as `None`, which would accept a `null` the schema refuses and
+/// drop it on encoding; here `null` is read as a value of the type: `Some(Value::Null)` for a
+/// property kept as JSON, an error for any other type.
 #[doc(hidden)]
-pub fn deserialize_present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
+pub fn deserialize_present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }

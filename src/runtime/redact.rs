@@ -112,3 +112,18 @@ pub fn redacted_payload<P: crate::Contract>(payload: &Value) -> Value {
     redact(&mut value, P::payload_schema().schema());
     value
 }
+
+/// The `Debug` of a map of properties a schema does not name, in a payload where something is
+/// sensitive: its keys, each value masked.
+#[doc(hidden)]
+pub struct MaskedValues<'a>(pub &'a serde_json::Map<String, Value>);
+
+impl std::fmt::Debug for MaskedValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for key in self.0.keys() {
+            map.entry(key, &format_args!("{MASK}"));
+        }
+        map.finish()
+    }
+}

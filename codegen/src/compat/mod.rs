@@ -152,10 +152,31 @@ pub fn upcasts<'r>(
         for pair in versions.windows(2) {
             let [(old, Some(old_b)), (new, Some(new_b))] = pair else { continue };
             let same_kind = std::mem::discriminant(&old.contract.kind) == std::mem::discriminant(&new.contract.kind);
-            if same_kind && reads(&new_b.schema, &old_b.schema).is_empty() {
+            // The conversion fills defaults in: each must meet its schema, or the result would not.
+            if same_kind
+                && reads(&new_b.schema, &old_b.schema).is_empty()
+                && defaults_hold(&new_b.schema, &new_b.schema)
+            {
                 out.push((*old, *new));
             }
         }
     }
     out
+}
+
+/// Whether every property `default` in `schema` (a part of the bundled `root`) meets its property's
+/// schema.
+fn defaults_hold(root: &serde_json::Value, schema: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match schema {
+        Value::Object(m) => m.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("properties", Value::Object(props)) => props
+                .values()
+                .all(|p| p.get("default").is_none_or(|d| schema::validates(root, p, d)) && defaults_hold(root, p)),
+            ("enum" | "const" | "default" | "examples", _) => true,
+            _ => defaults_hold(root, v),
+        }),
+        Value::Array(items) => items.iter().all(|i| defaults_hold(root, i)),
+        _ => true,
+    }
 }

@@ -120,13 +120,29 @@ impl<'a> Walk<'a> {
             let Some(resolved) = root.pointer(target_ptr) else { break };
             let Some(mut inner) = keywords(resolved) else { return (None, target_ptr.to_string()) };
             map.remove("$ref");
-            // Siblings of `$ref` constrain too; the target's keywords fill what they do not say.
             let only_ref = map.keys().all(|k| is_annotation(k));
             if only_ref {
                 pointer = target_ptr.to_string();
             }
-            for (k, v) in std::mem::take(&mut map) {
-                inner.insert(k, v);
+            // Before 2019-09 the validator ignores what stands beside `$ref`; since, both apply:
+            // a keyword both state differently is kept as an `allOf` (compared whole, not merged).
+            if !legacy_ref(root) {
+                let mut beside = Vec::new();
+                for (k, v) in std::mem::take(&mut map) {
+                    match inner.get(&k) {
+                        Some(existing) if *existing != v && !is_annotation(&k) => {
+                            beside.push(Value::Object(Map::from_iter([(k, v)])))
+                        }
+                        _ => {
+                            inner.insert(k, v);
+                        }
+                    }
+                }
+                if !beside.is_empty() {
+                    let mut all = inner.remove("allOf").and_then(|a| a.as_array().cloned()).unwrap_or_default();
+                    all.extend(beside);
+                    inner.insert("allOf".into(), Value::Array(all));
+                }
             }
             map = inner;
         }
@@ -135,6 +151,15 @@ impl<'a> Walk<'a> {
             for (i, branch) in branches.iter().enumerate() {
                 let (flat, _) = self.flatten(root, branch, &format!("{pointer}/allOf/{i}"));
                 let Some(flat) = flat else { return (None, pointer) };
+                // A branch that limits the properties of its own (`additionalProperties`,
+                // `patternProperties`, …) would limit the others' too: it is not merged.
+                let limits = ["additionalProperties", "patternProperties", "unevaluatedProperties", "propertyNames"]
+                    .iter()
+                    .any(|k| flat.get(*k).is_some_and(|v| *v != Value::Bool(true)));
+                if limits && branches.len() > 1 {
+                    rest.push(Value::Object(flat));
+                    continue;
+                }
                 for (k, v) in flat {
                     match (k.as_str(), map.get_mut(&k)) {
                         (_, None) => {
@@ -178,6 +203,11 @@ impl<'a> Walk<'a> {
     }
 
     fn compare(&mut self, reader: &Value, rp: &str, writer: &Value, wp: &str) {
+        // The same schema reads what it writes (unless a `$ref` leads to definitions that differ).
+        let same_definitions = self.reader_root.get("definitions") == self.writer_root.get("definitions");
+        if reader == writer && (same_definitions || !has_ref(reader)) {
+            return;
+        }
         let (r, rp) = self.flatten(self.reader_root, reader, rp);
         let (w, wp) = self.flatten(self.writer_root, writer, wp);
         let Some(w) = w else { return }; // the writer sends nothing
@@ -205,17 +235,33 @@ impl<'a> Walk<'a> {
             }
             return;
         }
-        // A writer that lists its values is compared value by value.
+        // A writer that lists its values: each is validated against the reader's schema.
         let finite = match (w.get("enum"), w.get("const")) {
             (_, Some(c)) => Some(vec![c.clone()]),
             (Some(Value::Array(values)), None) => Some(values.clone()),
             _ => None,
         };
-        self.types(&r, &rp, &w, &wp, finite.as_deref());
-        self.values(&r, &rp, &wp, finite.as_deref());
-        if finite.is_some() {
+        if let Some(values) = finite {
+            let key = if r.contains_key("const") {
+                "const"
+            } else if r.contains_key("enum") {
+                "enum"
+            } else {
+                "type"
+            };
+            for v in values.iter().filter(|v| !validates(self.reader_root, reader, v)) {
+                let at = format!("{rp}/{key}");
+                self.push(
+                    Rule::EnumValueRemoved,
+                    &at,
+                    &wp,
+                    format!("the writer may send {v}, which the reader refuses"),
+                );
+            }
             return;
         }
+        self.types(&r, &rp, &w, &wp, None);
+        self.values(&r, &rp, &wp, None);
         self.bounds(&r, &rp, &w, &wp);
         self.objects(&r, &rp, &w, &wp);
         self.arrays(&r, &rp, &w, &wp);
@@ -387,7 +433,10 @@ impl<'a> Walk<'a> {
                     wp,
                     format!("`{name}` is now required; the writer may omit it"),
                 );
-            } else if r_props.get(&name).and_then(|s| s.get("default")).is_none() {
+            } else if !r_props.get(&name).is_some_and(|s| {
+                // A default fills what the writer never sent, provided it meets its own schema.
+                s.get("default").is_some_and(|d| validates(self.reader_root, s, d))
+            }) {
                 self.push(
                     Rule::RequiredAdded,
                     &at,
@@ -423,7 +472,16 @@ impl<'a> Walk<'a> {
                 continue;
             }
             let w_at = format!("{wp}/properties/{}", esc(name));
-            match extra_for(r, rp, name) {
+            // Every pattern of the reader that matches the name applies; failing those, what it
+            // allows beyond its properties.
+            let patterns = matching_patterns(r, rp, name);
+            if !patterns.is_empty() {
+                for (s, s_at) in patterns {
+                    self.compare(&s, &s_at, ws, &w_at);
+                }
+                continue;
+            }
+            match additional(r, rp) {
                 None => self.push(
                     Rule::PropertyRemovedFromClosedModel,
                     &closing_keyword(r, rp),
@@ -455,8 +513,9 @@ impl<'a> Walk<'a> {
                 self.compare(rs, &r_at, ws, &format!("{wp}/patternProperties/{}", esc(pattern)));
                 continue;
             }
-            // Names the writer lists that the new pattern now governs.
-            for (name, ws) in w_props.iter().filter(|(n, _)| !r_props.contains_key(*n) && matches(pattern, n)) {
+            // Names the writer lists that the new pattern now governs (listed by the reader too or
+            // not: a pattern applies beside `properties`).
+            for (name, ws) in w_props.iter().filter(|(n, _)| matches(pattern, n)) {
                 self.compare(rs, &r_at, ws, &format!("{wp}/properties/{}", esc(name)));
             }
             if let Some((ws, w_at)) = additional(w, wp) {
@@ -531,7 +590,35 @@ impl<'a> Walk<'a> {
                 wp,
                 format!("no branch of the reader's `{key}` accepts everything the writer allows"),
             );
+        } else if key == "oneOf" && !self.exclusive(&reader_branches) {
+            // `oneOf` refuses a value two branches accept: shown safe only for branches of
+            // distinct types.
+            self.push(
+                Rule::BranchNotAccepted,
+                &format!("{rp}/oneOf"),
+                wp,
+                "the reader's `oneOf` branches may overlap, so a value the writer sends could match several".into(),
+            );
         }
+    }
+
+    /// Whether no value can match two of these branches: each declares types, and no type is shared
+    /// (an integer is also a number).
+    fn exclusive(&self, branches: &[Value]) -> bool {
+        let mut seen: Vec<String> = Vec::new();
+        for (i, b) in branches.iter().enumerate() {
+            let (flat, _) = self.flatten(self.reader_root, b, &format!("/{i}"));
+            let Some(types) = flat.as_ref().and_then(type_set) else { return false };
+            for t in types {
+                let clash =
+                    |o: &String| *o == t || (o == "number" && t == "integer") || (o == "integer" && t == "number");
+                if seen.iter().any(clash) {
+                    return false;
+                }
+                seen.push(t);
+            }
+        }
+        true
     }
 
     fn not(&mut self, r: &Map<String, Value>, rp: &str, w: &Map<String, Value>, wp: &str) {

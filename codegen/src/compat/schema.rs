@@ -150,6 +150,17 @@ pub(super) fn extra_for(m: &Map<String, Value>, p: &str, name: &str) -> Option<(
     additional(m, p)
 }
 
+/// Every `patternProperties` schema whose pattern matches `name`.
+pub(super) fn matching_patterns(m: &Map<String, Value>, p: &str, name: &str) -> Vec<(Value, String)> {
+    m.get("patternProperties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(pattern, _)| matches(pattern, name))
+        .map(|(pattern, s)| (s.clone(), format!("{p}/patternProperties/{}", esc(pattern))))
+        .collect()
+}
+
 /// `additionalProperties` (or, failing it, `unevaluatedProperties`): `None` when closed.
 pub(super) fn additional(m: &Map<String, Value>, p: &str) -> Option<(Value, String)> {
     let (key, s) = ["additionalProperties", "unevaluatedProperties"]
@@ -159,5 +170,33 @@ pub(super) fn additional(m: &Map<String, Value>, p: &str) -> Option<(Value, Stri
     match s {
         Value::Bool(false) => None,
         s => Some((s, format!("{p}/{key}"))),
+    }
+}
+
+/// Whether `value` meets `schema`, a part of the bundled document `root` (its `$ref`s point into
+/// the root's `definitions`), with the validator's own semantics.
+pub(super) fn validates(root: &Value, schema: &Value, value: &Value) -> bool {
+    let mut doc = Map::new();
+    for key in ["$schema", "definitions"] {
+        if let Some(v) = root.get(key) {
+            doc.insert(key.into(), v.clone());
+        }
+    }
+    doc.insert("allOf".into(), Value::Array(vec![schema.clone()]));
+    // A schema the validator cannot compile proves nothing: count the value as refused.
+    jsonschema::options().should_validate_formats(true).build(&Value::Object(doc)).is_ok_and(|v| v.is_valid(value))
+}
+
+/// Whether a draft before 2019-09 is in force, where keywords beside `$ref` are ignored.
+pub(super) fn legacy_ref(root: &Value) -> bool {
+    root.get("$schema").and_then(Value::as_str).is_some_and(|s| s.contains("draft-0"))
+}
+
+/// Whether a schema mentions `$ref` anywhere.
+pub(super) fn has_ref(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => m.contains_key("$ref") || m.values().any(has_ref),
+        Value::Array(items) => items.iter().any(has_ref),
+        _ => false,
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::keywords::{is_annotation, only_annotations};
 
 /// Keywords that only ever refuse values: typify's copy can go without them.
-const RESTRICTING: [&str; 26] = [
+const RESTRICTING: [&str; 28] = [
     "not",
     "if",
     "then",
@@ -41,6 +41,8 @@ const RESTRICTING: [&str; 26] = [
     "format",
     "pattern",
     "contentSchema",
+    "contentEncoding",
+    "contentMediaType",
     "$anchor",
 ];
 
@@ -168,6 +170,10 @@ impl Narrow {
         let Some(m) = v.as_object_mut() else { return };
         m.remove("$id");
         m.remove("id");
+        // Items after a tuple follow `items`, those in it do not: the whole array is JSON then.
+        if m.contains_key("prefixItems") {
+            m.remove("items");
+        }
         // Names the patterns govern are no longer named anywhere: the type must let them through.
         if m.contains_key("patternProperties") || m.get("unevaluatedProperties") == Some(&Value::Bool(false)) {
             if m.contains_key("patternProperties") {

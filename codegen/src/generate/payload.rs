@@ -185,12 +185,12 @@ fn complete(file: &mut syn::File) -> Result<(), String> {
                 f.ty = syn::parse_quote!(::std::option::Option<#ty>);
             }
         }
-        // An optional property kept as JSON: `null` must stay apart from absent.
+        // An optional property: `null` must stay apart from absent (kept when the property is JSON,
+        // refused otherwise, as the schema does). typify marks optional ones as skipped when `None`.
         for f in fields.named.iter_mut() {
-            let ty = f.ty.to_token_stream().to_string().replace(' ', "");
-            if ty == "::std::option::Option<::serde_json::Value>" {
-                let serde =
-                    |a: &syn::Attribute| a.path().is_ident("serde").then(|| a.meta.to_token_stream().to_string());
+            let serde = |a: &syn::Attribute| a.path().is_ident("serde").then(|| a.meta.to_token_stream().to_string());
+            let optional = f.attrs.iter().filter_map(serde).any(|t| t.contains("Option::is_none"));
+            if optional {
                 let has_default = f.attrs.iter().filter_map(serde).any(|t| t.contains("default"));
                 f.attrs.push(if has_default {
                     syn::parse_quote!(#[serde(deserialize_with = "crate::deserialize_present")])

@@ -74,6 +74,11 @@ fn mentioned(ty: &syn::Type, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Whether a field holds the properties the schema does not name (`#[serde(flatten)]`).
+fn flattened(field: &syn::Field) -> bool {
+    field.attrs.iter().any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("flatten"))
+}
+
 /// Removes `Debug` from a `#[derive(…)]`; true when it was there.
 fn drop_debug(attrs: &mut [syn::Attribute]) -> bool {
     let mut dropped = false;
@@ -95,7 +100,10 @@ fn drop_debug(attrs: &mut [syn::Attribute]) -> bool {
 pub(super) fn mask(file: &mut syn::File, bundled: &Value) {
     let mut marks = Marks::default();
     collect(bundled, bundled, &mut marks);
-    if marks.anywhere.is_empty() {
+    // Marked anywhere at all, the values typify's types keep in a map of other properties (those
+    // of `patternProperties`, `additionalProperties`, renamed ones) are masked too.
+    let any = bundled.to_string().contains("\"x-sensitive\":true");
+    if !any {
         return;
     }
     // Struct name → the JSON names of its fields to mask.
@@ -114,7 +122,7 @@ pub(super) fn mask(file: &mut syn::File, bundled: &Value) {
         for field in fields.named.iter().filter(|f| sensitive.contains(&json_name(f))) {
             mentioned(&field.ty, &mut newtypes);
         }
-        if !sensitive.is_empty() {
+        if !sensitive.is_empty() || fields.named.iter().any(flattened) {
             masked.insert(s.ident.to_string(), sensitive);
         }
     }
@@ -130,6 +138,8 @@ pub(super) fn mask(file: &mut syn::File, bundled: &Value) {
                     let label = field.to_string();
                     if sensitive.contains(&json_name(f)) {
                         quote! { .field(#label, &::std::format_args!(#MASK)) }
+                    } else if flattened(f) {
+                        quote! { .field(#label, &crate::MaskedValues(&self.#field)) }
                     } else {
                         quote! { .field(#label, &self.#field) }
                     }

@@ -71,7 +71,7 @@ pub(super) fn tokens(bundled: &Value, file: &syn::File, payload: &str) -> Option
         let f = format_ident!("__events_valid_{}", name);
         let ident = format_ident!("{}", name);
         fns.push(quote! {
-            #[allow(non_snake_case, clippy::all)]
+            #[allow(non_snake_case, unused_variables, clippy::all)]
             fn #f(v: &#ident) -> bool { #inner true }
         });
     }
@@ -230,7 +230,7 @@ impl Gen<'_> {
         let mut out = TokenStream::new();
         // Lengths count characters; a character takes 1 to 4 bytes, so the byte length often
         // settles it without counting.
-        if let Some(n) = m.get("minLength").and_then(Value::as_u64).filter(|n| *n > 0) {
+        if let Some(n) = size(m, "minLength")?.filter(|n| *n > 0) {
             let n = n as usize;
             out.extend(quote! {
                 {
@@ -239,7 +239,7 @@ impl Gen<'_> {
                 }
             });
         }
-        if let Some(n) = m.get("maxLength").and_then(Value::as_u64) {
+        if let Some(n) = size(m, "maxLength")? {
             let n = n as usize;
             out.extend(quote! {
                 {
@@ -267,17 +267,17 @@ impl Gen<'_> {
         ) {
             return None;
         }
-        // Integers compare exactly as i128 against integral bounds; other bounds as f64.
+        // Integers compare exactly as i128 against integral bounds; floats as f64 against bounds an
+        // f64 holds exactly. Anything else goes the complete way.
         let value = if integer { quote!((#expr as i128)) } else { quote!((#expr as f64)) };
         let bound = |v: &Value| -> Option<TokenStream> {
-            let f = v.as_f64()?;
-            if integer && f.fract() == 0.0 && f.abs() < 1e30 {
-                let i = f as i128;
+            if integer {
+                let i = exact_integer(v)?;
                 Some(quote!(#i))
-            } else if integer {
-                None
             } else {
-                Some(quote!(#f))
+                let f = v.as_f64()?;
+                let exact = exact_integer(v).is_none_or(|i| i.unsigned_abs() <= 1 << 53);
+                exact.then(|| quote!(#f))
             }
         };
         let mut out = TokenStream::new();
@@ -303,12 +303,12 @@ impl Gen<'_> {
         }
         if let Some(d) = m.get("multipleOf") {
             // Only integer divisors of integers are exact here; decimals go the complete way.
-            let d = d.as_u64().filter(|d| integer && *d > 0)? as i128;
+            let d = exact_integer(d).filter(|d| integer && *d > 0)?;
             out.extend(quote! { if #value % #d != 0 { return false; } });
         }
         if let Some(vs) = listed(m)? {
-            let listed: Vec<f64> = vs.iter().filter_map(|v| v.as_f64()).collect();
-            out.extend(quote! { if ![#(#listed),*].contains(&(#expr as f64)) { return false; } });
+            let listed: Vec<TokenStream> = vs.iter().map(|v| bound(v)).collect::<Option<_>>()?;
+            out.extend(quote! { if ![#(#listed),*].contains(&#value) { return false; } });
         }
         Some(out)
     }
@@ -324,10 +324,10 @@ impl Gen<'_> {
             return None;
         }
         let mut out = TokenStream::new();
-        if let Some(n) = m.get("minItems").and_then(Value::as_u64) {
+        if let Some(n) = size(m, "minItems")? {
             out.extend(quote! { if #expr.len() < #n as usize { return false; } });
         }
-        if let Some(n) = m.get("maxItems").and_then(Value::as_u64) {
+        if let Some(n) = size(m, "maxItems")? {
             out.extend(quote! { if #expr.len() > #n as usize { return false; } });
         }
         if m.get("uniqueItems") == Some(&Value::Bool(true)) {
@@ -364,10 +364,10 @@ impl Gen<'_> {
             return None;
         }
         let mut out = TokenStream::new();
-        if let Some(n) = m.get("minProperties").and_then(Value::as_u64) {
+        if let Some(n) = size(m, "minProperties")? {
             out.extend(quote! { if #expr.len() < #n as usize { return false; } });
         }
-        if let Some(n) = m.get("maxProperties").and_then(Value::as_u64) {
+        if let Some(n) = size(m, "maxProperties")? {
             out.extend(quote! { if #expr.len() > #n as usize { return false; } });
         }
         if let Some(extra) = m.get("additionalProperties") {
@@ -405,9 +405,14 @@ impl Gen<'_> {
             .collect();
         let empty = Map::new();
         let props = m.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        // A required name `properties` does not describe would sit among the other properties.
+        if required.iter().any(|r| !props.contains_key(r)) {
+            return None;
+        }
         let mut out = TokenStream::new();
         let mut counted = Vec::new();
         let mut seen = Vec::new();
+        let named: Vec<&String> = props.keys().collect();
         for f in &fields.named {
             let ident = f.ident.as_ref()?;
             let json = json_name(f);
@@ -418,6 +423,8 @@ impl Gen<'_> {
                 if closed {
                     return None;
                 }
+                // Built by hand, the map could hold a name the struct has a field for.
+                out.extend(quote! { if [#(#named),*].iter().any(|k| #expr.#ident.contains_key(*k)) { return false; } });
                 counted.push(quote!(#expr.#ident.len()));
                 continue;
             }
@@ -426,7 +433,9 @@ impl Gen<'_> {
             let inner = format!("{pointer}/properties/{}", json.replace('~', "~0").replace('/', "~1"));
             let (fname, args) = segment(&f.ty)?;
             if fname == "Option" {
-                if required.contains(&json) {
+                // Optional: absent is `None`, and `null` must not read as `None` (see `payload.rs`).
+                let null_refused = f.attrs.iter().any(|a| quote!(#a).to_string().contains("deserialize_present"));
+                if required.contains(&json) || !null_refused {
                     return None;
                 }
                 let c = self.check(schema, &inner, args.first()?, quote!(value))?;
@@ -452,10 +461,10 @@ impl Gen<'_> {
         }
         if m.contains_key("minProperties") || m.contains_key("maxProperties") {
             let count = quote!((0usize #(+ #counted)*));
-            if let Some(n) = m.get("minProperties").and_then(Value::as_u64) {
+            if let Some(n) = size(m, "minProperties")? {
                 out.extend(quote! { if #count < #n as usize { return false; } });
             }
-            if let Some(n) = m.get("maxProperties").and_then(Value::as_u64) {
+            if let Some(n) = size(m, "maxProperties")? {
                 out.extend(quote! { if #count > #n as usize { return false; } });
             }
         }
@@ -472,4 +481,24 @@ fn listed(m: &Map<String, Value>) -> Option<Option<Vec<&Value>>> {
         (None, None) => Some(None),
         _ => None,
     }
+}
+
+/// A size keyword (`minLength`, `maxItems`, …): `Some(None)` when absent, `None` when it is not a
+/// whole number this code can check (the validator reads `2.0` as 2, and so does this).
+fn size(m: &Map<String, Value>, key: &str) -> Option<Option<u64>> {
+    match m.get(key) {
+        None => Some(None),
+        Some(v) => v
+            .as_u64()
+            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15).map(|f| f as u64))
+            .map(Some),
+    }
+}
+
+/// A JSON number as an exact integer, when it is one.
+fn exact_integer(v: &Value) -> Option<i128> {
+    v.as_i64()
+        .map(i128::from)
+        .or_else(|| v.as_u64().map(i128::from))
+        .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= (1u64 << 53) as f64).map(|f| f as i128))
 }
