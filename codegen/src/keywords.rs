@@ -30,3 +30,14 @@ pub(crate) fn is_annotation(keyword: &str) -> bool {
 pub(crate) fn only_annotations(schema: &Map<String, Value>) -> bool {
     schema.keys().all(|k| is_annotation(k))
 }
+
+/// The names `required` lists (strings only; anything else is the meta-schema check's concern).
+pub(crate) fn required_names(schema: &Map<String, Value>) -> Vec<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}

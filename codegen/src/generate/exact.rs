@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use crate::keywords::{is_annotation, only_annotations};
+use crate::keywords::{is_annotation, only_annotations, required_names};
 
 /// Keywords that only ever refuse values: typify's copy can go without them.
 const RESTRICTING: [&str; 28] = [
@@ -295,13 +295,7 @@ impl Narrow {
         if let Some(Value::Array(required)) = m.get_mut("required") {
             required.retain(|r| r.as_str().is_some_and(|r| props.contains_key(r)));
         }
-        let required: BTreeSet<String> = m
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_string))
-            .collect();
+        let required: BTreeSet<String> = required_names(m).into_iter().collect();
         match m.get_mut("additionalProperties") {
             Some(Value::Bool(_)) | None => {}
             Some(extra) if props.is_empty() => {

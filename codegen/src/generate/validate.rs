@@ -16,7 +16,7 @@ use super::json_name;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
-use crate::keywords::{is_annotation, only_annotations};
+use crate::keywords::{is_annotation, only_annotations, required_names};
 
 /// Keywords with a typed check (or that the type itself guarantees).
 const CHECKED: [&str; 22] = [
@@ -323,13 +323,7 @@ impl Gen<'_> {
         if !self.only(m, &["type", "items", "minItems", "maxItems", "uniqueItems"]) {
             return None;
         }
-        let mut out = TokenStream::new();
-        if let Some(n) = size(m, "minItems")? {
-            out.extend(quote! { if #expr.len() < #n as usize { return false; } });
-        }
-        if let Some(n) = size(m, "maxItems")? {
-            out.extend(quote! { if #expr.len() > #n as usize { return false; } });
-        }
+        let mut out = counts(m, "minItems", "maxItems", quote!(#expr.len()))?;
         if m.get("uniqueItems") == Some(&Value::Bool(true)) {
             // Typed equality is JSON equality for scalars; for objects it may not be.
             let (name, _) = segment(inner)?;
@@ -363,13 +357,7 @@ impl Gen<'_> {
         if !self.only(m, &["type", "additionalProperties", "minProperties", "maxProperties"]) {
             return None;
         }
-        let mut out = TokenStream::new();
-        if let Some(n) = size(m, "minProperties")? {
-            out.extend(quote! { if #expr.len() < #n as usize { return false; } });
-        }
-        if let Some(n) = size(m, "maxProperties")? {
-            out.extend(quote! { if #expr.len() > #n as usize { return false; } });
-        }
+        let mut out = counts(m, "minProperties", "maxProperties", quote!(#expr.len()))?;
         if let Some(extra) = m.get("additionalProperties") {
             let c = self.check(extra, &format!("{pointer}/additionalProperties"), inner, quote!(item))?;
             if !c.is_empty() {
@@ -396,13 +384,7 @@ impl Gen<'_> {
             None | Some(Value::Bool(_)) => {}
             Some(_) => return None,
         }
-        let required: Vec<String> = m
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_string))
-            .collect();
+        let required = required_names(m);
         let empty = Map::new();
         let props = m.get("properties").and_then(Value::as_object).unwrap_or(&empty);
         // A required name `properties` does not describe would sit among the other properties.
@@ -460,13 +442,7 @@ impl Gen<'_> {
             return None;
         }
         if m.contains_key("minProperties") || m.contains_key("maxProperties") {
-            let count = quote!((0usize #(+ #counted)*));
-            if let Some(n) = size(m, "minProperties")? {
-                out.extend(quote! { if #count < #n as usize { return false; } });
-            }
-            if let Some(n) = size(m, "maxProperties")? {
-                out.extend(quote! { if #count > #n as usize { return false; } });
-            }
+            out.extend(counts(m, "minProperties", "maxProperties", quote!((0usize #(+ #counted)*)))?);
         }
         Some(out)
     }
@@ -501,4 +477,16 @@ fn exact_integer(v: &Value) -> Option<i128> {
         .map(i128::from)
         .or_else(|| v.as_u64().map(i128::from))
         .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= (1u64 << 53) as f64).map(|f| f as i128))
+}
+
+/// The checks of a `min…`/`max…` pair of size keywords against `count`, an expression.
+fn counts(m: &Map<String, Value>, min: &str, max: &str, count: TokenStream) -> Option<TokenStream> {
+    let mut out = TokenStream::new();
+    if let Some(n) = size(m, min)? {
+        out.extend(quote! { if #count < #n as usize { return false; } });
+    }
+    if let Some(n) = size(m, max)? {
+        out.extend(quote! { if #count > #n as usize { return false; } });
+    }
+    Some(out)
 }
