@@ -191,6 +191,20 @@ pub fn bundle(
         b.defs.insert(name, schema);
     }
     if !b.problems.is_empty() {
+        // A vendored document may itself need what only a validator resolves (anchors, embedded
+        // `$id`s): a document referring to one is then left to the validator, which is served the
+        // vendored documents. Whether it resolves them is checked when the validator is compiled.
+        let text = file.document.to_string();
+        if let Some((prefix, _)) = vendor.iter().find(|(prefix, _)| text.contains(prefix.as_str())) {
+            let mut schema = file.document.clone();
+            if let Some(map) = schema.as_object_mut() {
+                for key in ["x-event", "x-command", "x-compatibility"] {
+                    map.remove(key);
+                }
+            }
+            let why = format!("it refers to vendored documents under `{prefix}` that only the validator resolves");
+            return Ok(Bundle { schema, uses: Vec::new(), origins: BTreeMap::new(), validator_only: Some(why) });
+        }
         return Err(b.problems);
     }
     if !b.defs.is_empty() {

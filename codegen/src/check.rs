@@ -48,8 +48,13 @@ pub fn meta_schema(display: &str, source: &str, value: &Value) -> Vec<Diagnostic
 }
 
 /// Compiles the runtime validator once at build time, so that it cannot fail at run time.
-pub fn validator(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
-    match runtime_options().build(bundled) {
+/// `vendored` holds the registry's vendored documents by URI, for documents left to the validator.
+pub fn validator(file: &SchemaFile, bundled: &Value, vendored: &[(String, Value)]) -> Vec<Diagnostic> {
+    let mut options = runtime_options();
+    if !vendored.is_empty() {
+        options = options.with_retriever(Vendored(vendored.iter().cloned().collect()));
+    }
+    match options.build(bundled) {
         Ok(_) => Vec::new(),
         Err(e) => {
             let pointer = e.schema_path().to_string();
@@ -60,6 +65,19 @@ pub fn validator(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
                 format!("the schema cannot be compiled into a validator: {e}"),
             )]
         }
+    }
+}
+
+/// Serves vendored documents to the validator by their URI; nothing is ever fetched. (The
+/// runtime's `PayloadSchema::compile_vendored` does the same with the generated copies.)
+struct Vendored(BTreeMap<String, Value>);
+
+impl jsonschema::Retrieve for Vendored {
+    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.0
+            .get(uri.as_str())
+            .cloned()
+            .ok_or_else(|| format!("`{uri}` is not a vendored document of the registry").into())
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Config {
 /// The registry loaded, bundled and checked, before any code is generated.
 struct Checked {
     registry: crate::registry::Registry,
+    /// The vendored documents by URI.
+    vendored: Vec<(String, serde_json::Value)>,
     /// One per file of the registry, `None` where the file has problems.
     bundles: Vec<Option<Bundle>>,
     problems: Problems,
@@ -222,6 +224,7 @@ impl Config {
         );
         let (registry, loading) = load::load(&root, &self.base_uri)?;
         let mut problems = Problems(loading);
+        let vendored = self.vendored_documents(&root, &mut problems);
         let mut docs = Documents::default();
         let mut bundles = Vec::new();
         for file in registry.files() {
@@ -247,7 +250,7 @@ impl Config {
                 continue;
             }
             let found: Vec<Diagnostic> =
-                [check::reserved_names(file, &bundled.schema), check::validator(file, &bundled.schema)]
+                [check::reserved_names(file, &bundled.schema), check::validator(file, &bundled.schema, &vendored)]
                     .into_iter()
                     .flatten()
                     .collect();
@@ -259,13 +262,43 @@ impl Config {
             bundles.push(Some(bundled));
         }
         problems.0.extend(check::names(&registry));
-        Ok(Checked { registry, bundles, problems })
+        Ok(Checked { registry, vendored, bundles, problems })
+    }
+
+    /// Every JSON file under the vendored folders, by the URI it stands for.
+    fn vendored_documents(&self, root: &Path, problems: &mut Problems) -> Vec<(String, serde_json::Value)> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for p in paths {
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|e| e == "json") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (prefix, dir) in &self.vendor {
+            let mut files = Vec::new();
+            walk(&root.join(dir), &mut files);
+            for path in files {
+                let rel = path.strip_prefix(root.join(dir)).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let display = load::display_path(root, &path);
+                match load::read_json(&path, &display) {
+                    Ok((_, value)) => out.push((format!("{prefix}{rel}"), value)),
+                    Err(d) => problems.push(d),
+                }
+            }
+        }
+        out
     }
 
     fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
         let checked = self.check()?;
         let report = self.report(&checked);
-        let Checked { registry, bundles, mut problems } = checked;
+        let Checked { registry, vendored, bundles, mut problems } = checked;
         problems.0.extend(report.errors());
         let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
             registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();
@@ -299,7 +332,9 @@ impl Config {
                 Err(reason) => Err(format!("unsupported: {reason}")),
                 Ok(_) => typified.next().expect("one result per job"),
             };
-            match generate::schema_module(file, &bundled.schema, result) {
+            // A document left to the validator may refer to vendored documents it must be served.
+            let serve = bundled.validator_only.is_some() && !vendored.is_empty();
+            match generate::schema_module(file, &bundled.schema, result, serve) {
                 Ok((tokens, fallback)) => {
                     modules.push(tokens);
                     match (fallback, input) {
@@ -320,6 +355,7 @@ impl Config {
         problems.into_result(())?;
         let upcasts = compat::upcasts(&registry, &bundles);
         let mut generated = generate::registry(&registry, modules, &upcasts, report.warnings(), fallbacks);
+        generated.dispatch.extend(generate::vendored_tokens(&vendored));
         generated.partial = partial;
         Ok(generated)
     }

@@ -112,6 +112,25 @@ impl PayloadSchema {
         PayloadSchema { validator, schema, sensitive }
     }
 
+    /// Like [`PayloadSchema::compile`], for a document left to the validator that refers to the
+    /// registry's vendored documents: they are served by URI, never fetched.
+    #[doc(hidden)]
+    pub fn compile_vendored(schema_json: &str, vendored: &'static [(&'static str, &'static str)]) -> Self {
+        let schema: Value = serde_json::from_str(schema_json).expect("generated schema text is JSON");
+        let documents = vendored
+            .iter()
+            .map(|(uri, text)| (uri.to_string(), serde_json::from_str(text).expect("generated document text is JSON")))
+            .collect();
+        // The same options as the generator's build-time check, which served the same documents.
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .with_retriever(Vendored(documents))
+            .build(&schema)
+            .expect("the generator compiled this schema at build time");
+        let sensitive = schema_json.contains("\"x-sensitive\"");
+        PayloadSchema { validator, schema, sensitive }
+    }
+
     /// Whether a string meets this schema (for the one-keyword schemas of typed checks).
     #[doc(hidden)]
     pub fn accepts_str(&self, text: &str) -> bool {
@@ -149,5 +168,14 @@ impl PayloadSchema {
                 Violation { pointer: format!("/payload{inner}"), keyword, message }
             })
             .collect())
+    }
+}
+
+/// Serves vendored documents to the validator by their URI.
+struct Vendored(std::collections::HashMap<String, Value>);
+
+impl jsonschema::Retrieve for Vendored {
+    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.0.get(uri.as_str()).cloned().ok_or_else(|| format!("`{uri}` is not a vendored document").into())
     }
 }

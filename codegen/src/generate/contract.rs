@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::registry::{ContractKind, SchemaFile};
 
-pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str) -> TokenStream {
+pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: bool) -> TokenStream {
     let c = &file.contract;
     let r = &file.schema_ref;
     let payload = format_ident!("{payload}");
@@ -17,6 +17,11 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str) -> TokenSt
     let tags = &c.tags;
     let schema_json = serde_json::to_string(bundled).expect("a JSON value always serializes");
     let description = c.description.as_deref().map(|d| format!(" {d}")).into_iter();
+    let compile = if vendored {
+        quote!(crate::PayloadSchema::compile_vendored(SCHEMA_JSON, super::super::VENDORED_SCHEMAS))
+    } else {
+        quote!(crate::PayloadSchema::compile(SCHEMA_JSON))
+    };
     let contract = quote! {
         /// The bundled schema the payload is validated against.
         pub const SCHEMA_JSON: &str = #schema_json;
@@ -31,7 +36,7 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str) -> TokenSt
             const TAGS: &'static [&'static str] = &[#(#tags),*];
             fn payload_schema() -> &'static crate::PayloadSchema {
                 static SCHEMA: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
-                SCHEMA.get_or_init(|| crate::PayloadSchema::compile(SCHEMA_JSON))
+                SCHEMA.get_or_init(|| #compile)
             }
         }
     };

@@ -144,6 +144,20 @@ pub(crate) fn json_name(field: &syn::Field) -> String {
     name
 }
 
+/// The registry's vendored documents, for validators of documents that refer to them.
+pub(crate) fn vendored_tokens(vendored: &[(String, Value)]) -> TokenStream {
+    if vendored.is_empty() {
+        return TokenStream::new();
+    }
+    let uris = vendored.iter().map(|(u, _)| u);
+    let texts = vendored.iter().map(|(_, v)| serde_json::to_string(v).expect("a JSON value serializes"));
+    quote! {
+        /// The registry's vendored documents by URI, served to validators that refer to them.
+        #[doc(hidden)]
+        pub const VENDORED_SCHEMAS: &[(&str, &str)] = &[#((#uris, #texts)),*];
+    }
+}
+
 /// The payload type of contract `name`: `OrderCreatedEvent` → `OrderCreatedEventPayload`.
 pub fn payload_name(name: &str) -> String {
     format!("{name}Payload")
@@ -159,6 +173,7 @@ pub(crate) fn schema_module(
     file: &SchemaFile,
     bundled: &Value,
     typified: Typified,
+    vendored: bool,
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let ident = format_ident!("{payload}");
@@ -178,7 +193,7 @@ pub(crate) fn schema_module(
             }
             Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
         };
-    let glue = contract::glue(file, bundled, &payload);
+    let glue = contract::glue(file, bundled, &payload, vendored);
     Ok((quote! { #types #glue }, fallback))
 }
 
