@@ -85,30 +85,6 @@ pub(super) fn type_set(m: &Map<String, Value>) -> Option<Vec<String>> {
     Some(types)
 }
 
-pub(super) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-pub(super) fn is_integral(v: &Value) -> bool {
-    v.as_f64().is_some_and(|f| f.fract() == 0.0)
-}
-
-/// JSON equality, where 1 and 1.0 are the same number.
-pub(super) fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
 pub(super) fn string_set(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
