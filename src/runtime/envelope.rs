@@ -147,6 +147,29 @@ impl<P: EventContract> Envelope<P> {
         Ok(())
     }
 
+    /// The event as its `attempt`-th delivery shows it to a handler: `retryCount` is the number of
+    /// earlier deliveries (`attempt - 1`; the first delivery is attempt 1) and `eventStatus` is
+    /// `created`, the one status a handler is given. A transport that counts deliveries itself (a
+    /// broker redelivering the stored message, whose body still says `retryCount` 0) builds its
+    /// view with this; nothing else changes.
+    ///
+    /// ```
+    /// use events::order_created_schema::v1_0::OrderCreatedEvent;
+    /// use events::EventStatus;
+    ///
+    /// let wire = std::fs::read("tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
+    /// let stored = OrderCreatedEvent::from_json(&wire).unwrap();
+    /// let third = stored.clone().at_attempt(3);
+    /// assert_eq!((third.retry_count(), third.event_status()), (2, EventStatus::Created));
+    /// assert_eq!((third.event_id(), third.payload()), (stored.event_id(), stored.payload()));
+    /// assert_eq!(stored.at_attempt(0).retry_count(), 0); // attempt 0 reads as the first
+    /// ```
+    pub fn at_attempt(mut self, attempt: u32) -> Self {
+        self.retry_count = attempt.saturating_sub(1);
+        self.event_status = EventStatus::Created;
+        self
+    }
+
     /// Decodes and validates one event of this type.
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
         if let Some(event) = crate::runtime::fast::decode_typed(bytes) {

@@ -29,7 +29,7 @@ pub use fast::{decode_typed, leading_identity, WireEvent};
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{
-    DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource,
+    CommandDeadLetter, DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource,
     RetryPolicy, SplitMix64,
 };
 #[doc(hidden)]

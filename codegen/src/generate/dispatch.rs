@@ -67,12 +67,28 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
             pub fn event_id(&self) -> crate::EventId {
                 match *self { #(Self::#idents(ref e) => e.event_id(),)* }
             }
+            /// The command or event that caused this one, if any.
+            pub fn causation_id(&self) -> ::std::option::Option<crate::CausationId> {
+                match *self { #(Self::#idents(ref e) => e.causation_id(),)* }
+            }
+            /// `retryCount`.
+            pub fn retry_count(&self) -> u32 {
+                match *self { #(Self::#idents(ref e) => e.retry_count(),)* }
+            }
+            /// The event as its `attempt`-th delivery shows it; see `Envelope::at_attempt`.
+            pub fn at_attempt(self, attempt: u32) -> Self {
+                match self { #(Self::#idents(e) => Self::#idents(e.at_attempt(attempt)),)* }
+            }
         }
     } else {
         quote! {
             /// The command's id.
             pub fn command_id(&self) -> crate::CommandId {
                 match *self { #(Self::#idents(ref e) => e.command_id(),)* }
+            }
+            /// The event or command that caused this one, if any.
+            pub fn causation_id(&self) -> ::std::option::Option<crate::CausationId> {
+                match *self { #(Self::#idents(ref e) => e.causation_id(),)* }
             }
         }
     };

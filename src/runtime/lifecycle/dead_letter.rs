@@ -12,7 +12,7 @@ use std::fmt::Display;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Envelope, EventContract};
+use crate::{Command, CommandContract, Envelope, EventContract};
 
 /// An event that used up its attempts, with why and where it failed.
 ///
@@ -60,6 +60,58 @@ impl<P: EventContract> DeadLetter<P> {
             attempts: event.retry_count().saturating_add(1),
             event,
             reason,
+            failures: earlier,
+            origin,
+            dead_lettered_at: crate::runtime::envelope::now(),
+        }
+    }
+}
+
+/// A command that used up its attempts: the command record of the dead-letter queue, the same
+/// story as [`DeadLetter`] for an event. Commands carry no `retryCount`, so `attempts` is the
+/// transport's delivery count.
+///
+/// ```
+/// use events::create_order_schema::CreateOrderCommand;
+/// use events::{CommandDeadLetter, ErrorInfo, Failure, Origin};
+///
+/// let payload = serde_json::from_value(serde_json::json!({
+///     "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
+/// })).unwrap();
+/// let command = CreateOrderCommand::new(payload, events::Metadata::new("user123", "Web")).unwrap();
+/// let last = Failure::new(3, chrono::Utc::now(), ErrorInfo::new(&"stock service unreachable"));
+/// let record = CommandDeadLetter::new(command, 3, Origin::new("commands.CreateOrderCommand", "orders"), vec![], last);
+/// assert_eq!((record.attempts, record.failures.len()), (3, 1));
+/// let json = serde_json::to_string(&record).unwrap();
+/// assert_eq!(serde_json::from_str::<CommandDeadLetter<_>>(&json).unwrap(), record);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, bound = "")]
+pub struct CommandDeadLetter<P: CommandContract> {
+    /// The command exactly as it was delivered.
+    pub command: Command<P>,
+    /// The failure that made it a dead letter: the last one.
+    pub reason: ErrorInfo,
+    /// How many times it was delivered.
+    pub attempts: u32,
+    /// Every failure known, oldest first (the last one is `reason`).
+    pub failures: Vec<Failure>,
+    /// Where it was consumed from, and by whom.
+    pub origin: Origin,
+    /// When it was given up on.
+    pub dead_lettered_at: DateTime<Utc>,
+}
+
+impl<P: CommandContract> CommandDeadLetter<P> {
+    /// The record of `command` given up on now, after `attempts` deliveries: `earlier` failures
+    /// (oldest first), then `last`.
+    pub fn new(command: Command<P>, attempts: u32, origin: Origin, mut earlier: Vec<Failure>, last: Failure) -> Self {
+        let reason = last.error.clone();
+        earlier.push(last);
+        CommandDeadLetter {
+            command,
+            reason,
+            attempts,
             failures: earlier,
             origin,
             dead_lettered_at: crate::runtime::envelope::now(),
@@ -178,6 +230,9 @@ impl<E: Display> From<E> for ErrorInfo {
 pub struct Origin {
     /// The topic, queue or subject the event was read from (Spring's original topic, NServiceBus's `FailedQ`).
     pub queue: String,
+    /// The stream or log that holds it, where the broker has one (a JetStream stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
     /// Its partition, on a partitioned log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<u32>,
@@ -194,7 +249,21 @@ pub struct Origin {
 impl Origin {
     /// Read from `queue` by `endpoint`.
     pub fn new(queue: impl Into<String>, endpoint: impl Into<String>) -> Self {
-        Origin { queue: queue.into(), partition: None, offset: None, endpoint: endpoint.into(), host: None }
+        Origin { queue: queue.into(), stream: None, partition: None, offset: None, endpoint: endpoint.into(), host: None }
+    }
+
+    /// Held in `stream`, at position `offset` (a JetStream stream and its sequence number).
+    ///
+    /// ```
+    /// let origin = events::Origin::new("events.domain.OrderCreatedEvent", "billing").in_stream("EVENTS", 17);
+    /// assert_eq!(serde_json::to_value(&origin).unwrap(), serde_json::json!({
+    ///     "queue": "events.domain.OrderCreatedEvent", "stream": "EVENTS", "offset": 17, "endpoint": "billing"
+    /// }));
+    /// ```
+    pub fn in_stream(mut self, stream: impl Into<String>, offset: u64) -> Self {
+        self.stream = Some(stream.into());
+        self.offset = Some(offset);
+        self
     }
 
     /// At `offset` of `partition`.

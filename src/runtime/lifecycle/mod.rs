@@ -8,7 +8,7 @@ mod rng;
 mod status;
 
 pub use consumer::{Delivery, Disposition};
-pub use dead_letter::{DeadLetter, ErrorInfo, Failure, Origin};
+pub use dead_letter::{CommandDeadLetter, DeadLetter, ErrorInfo, Failure, Origin};
 pub use retry::{Jitter, RetryPolicy};
 pub use rng::{RandomSource, SplitMix64};
 pub use status::IllegalTransition;
