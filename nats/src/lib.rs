@@ -1,0 +1,84 @@
+//! The registry's events and commands between services, over NATS JetStream.
+//!
+//! A publisher stores each message on the broker before it returns; each service reads through
+//! a durable consumer of its own, with typed handlers; a failed delivery is redelivered by the
+//! broker after the [`events::RetryPolicy`]'s delay, with `retryCount` the broker's delivery
+//! count; past the last attempt the message is recorded in the dead-letter stream as an
+//! [`events::DeadLetter`] and terminated. Delivery is at least once: a handler can see a message
+//! again (a crash before its acknowledgement, a publish repeated outside the duplicate window).
+//!
+//! # Subjects, streams and headers
+//!
+//! | what | subject | stream |
+//! |---|---|---|
+//! | an event | `events.<eventType>.<eventName>` | `EVENTS` |
+//! | a command | `commands.<commandName>` | `COMMANDS` |
+//! | a dead letter | `deadletters.<consumer>.<original subject>` | `DEAD_LETTERS` |
+//!
+//! The body is exactly what `to_json` writes. Headers carry what tools route on without parsing:
+//! `Nats-Msg-Id` (the eventId or commandId: JetStream stores a message once per duplicate window),
+//! `Content-Type`, `Events-Kind`, `Events-Name`, `Events-Event-Type`, `Events-Schema-Id`,
+//! `Events-Schema-Version`, `Events-Correlation-Id`, `Events-Causation-Id` and one `Events-Tag`
+//! per tag. See [`subject`] for every name.
+//!
+//! # From a connection to a handled event
+//!
+//! ```no_run
+//! use events::inventory_updated_schema::{InventoryUpdatedIntegrationEvent, InventoryUpdatedIntegrationEventPayload};
+//! use events::Metadata;
+//! use events_nats::{Broker, BrokerConfig, Delivered, Router};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // TLS, credentials and reconnects are the service's own choice: any connected client will do.
+//! let client = events_nats::connect(&std::env::var("NATS_URL")?).await?;
+//! let broker = Broker::setup(client, BrokerConfig::default()).await?; // creates or checks the streams
+//!
+//! // InventoryService publishes; `publish` returns once the broker has stored the event.
+//! let payload: InventoryUpdatedIntegrationEventPayload = serde_json::from_value(serde_json::json!({
+//!     "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-1"
+//! }))?;
+//! let event = InventoryUpdatedIntegrationEvent::new(payload, Metadata::new("stock-job", "InventoryService"))?;
+//! broker.publisher().publish(&event).await?;
+//!
+//! // OrderService reacts, with a durable consumer of its own.
+//! let router = Router::new().on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
+//!     println!("{} is at {} (retryCount {})", *e.payload().item_id, e.payload().new_quantity, e.retry_count());
+//!     Ok::<_, String>(())
+//! });
+//! let consumer = broker.consumer("OrderService").events("events.integration.>").build().await?;
+//! consumer.run(router, async { tokio::signal::ctrl_c().await.ok(); }).await;
+//! # Ok(()) }
+//! ```
+//!
+//! The example `scenario` (`cargo run -p events-nats --example scenario`) runs the whole of the
+//! specification's scenario against a server of its own.
+
+#![warn(missing_docs)]
+
+mod consumer;
+mod dead_letter;
+mod message;
+mod publish;
+mod router;
+mod server;
+mod setup;
+pub mod subject;
+
+pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, Stats, StatsHandle};
+pub use dead_letter::{DecodeFailure, PoisonMessage};
+pub use message::{Delivered, Ids, Incoming, Kind};
+pub use publish::{Outgoing, PublishError, PublishErrorKind, Published, Publisher};
+pub use router::{Handler, HandlerFuture, Router};
+pub use server::{LocalServer, ServerError, INSTALL_HINT};
+pub use setup::{Broker, BrokerConfig, SetupError, SetupErrorKind};
+pub use subject::{command_subject, dead_letter_subject, event_subject};
+
+pub use async_nats;
+
+/// Connects to `url` with the client's defaults (reconnecting for ever, no credentials): enough
+/// for a first try and for tests. Production services build their own [`async_nats::Client`]
+/// (TLS, credentials, reconnect policy) with [`async_nats::ConnectOptions`] and hand it to
+/// [`Broker::setup`].
+pub async fn connect(url: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::ConnectOptions::new().retry_on_initial_connect().connect(url).await
+}

@@ -1,0 +1,252 @@
+//! Publishing: the subject and headers from the registry, the body exactly as `to_json` writes it,
+//! the broker's acknowledgement awaited, retries under one `Nats-Msg-Id` up to a deadline.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::context::PublishErrorKind as NatsKind;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use events::{Command, CommandContract, Envelope, EventContract};
+
+use crate::subject::{self, header};
+use crate::Broker;
+
+/// A message ready for the broker: what a publish sends, and what a failed one hands back.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The subject it goes to.
+    pub subject: String,
+    /// Its headers, `Nats-Msg-Id` among them.
+    pub headers: HeaderMap,
+    /// The body: the message's JSON, byte for byte.
+    pub body: Bytes,
+    /// Its `Nats-Msg-Id`.
+    pub msg_id: String,
+    /// `eventName` or `commandName`, for logs.
+    pub name: String,
+}
+
+impl Outgoing {
+    /// An event: subject `events.<eventType>.<eventName>`, `Nats-Msg-Id` the eventId.
+    ///
+    /// ```
+    /// use events::inventory_updated_schema::{InventoryUpdatedIntegrationEvent, InventoryUpdatedIntegrationEventPayload};
+    /// let payload: InventoryUpdatedIntegrationEventPayload = serde_json::from_value(serde_json::json!({
+    ///     "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH1"
+    /// })).unwrap();
+    /// let event = InventoryUpdatedIntegrationEvent::new(payload, events::Metadata::new("stock", "InventoryService")).unwrap();
+    /// let out = events_nats::Outgoing::event(&event);
+    /// assert_eq!(out.subject, "events.integration.InventoryUpdatedIntegrationEvent");
+    /// assert_eq!(out.msg_id, event.event_id().to_string());
+    /// assert_eq!(out.body, event.to_json().into_bytes());
+    /// assert_eq!(out.headers.get("Events-Schema-Version").unwrap().as_str(), "1.0");
+    /// ```
+    pub fn event<P: EventContract>(event: &Envelope<P>) -> Self {
+        let subject = subject::event_subject(event.event_type(), event.event_name());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::KIND, "event");
+        headers.insert(header::EVENT_TYPE, subject::type_token(event.event_type()));
+        let msg_id = event.event_id().to_string();
+        common_headers(&mut headers, &msg_id, event.event_name(), &event.schema_ref(), &event.correlation_id().to_string());
+        if let Some(c) = event.causation_id() {
+            headers.insert(header::CAUSATION_ID, c.to_string().as_str());
+        }
+        for tag in event.tags() {
+            headers.append(header::TAG, tag.as_str());
+        }
+        Outgoing { subject, headers, body: Bytes::from(event.to_json()), msg_id, name: event.event_name().to_string() }
+    }
+
+    /// A command: subject `commands.<commandName>`, `Nats-Msg-Id` the commandId.
+    pub fn command<P: CommandContract>(command: &Command<P>) -> Self {
+        let subject = subject::command_subject(command.command_name());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::KIND, "command");
+        let msg_id = command.command_id().to_string();
+        common_headers(&mut headers, &msg_id, command.command_name(), &command.schema_ref(), &command.correlation_id().to_string());
+        if let Some(c) = command.causation_id() {
+            headers.insert(header::CAUSATION_ID, c.to_string().as_str());
+        }
+        for tag in command.tags() {
+            headers.append(header::TAG, tag.as_str());
+        }
+        Outgoing { subject, headers, body: Bytes::from(command.to_json()), msg_id, name: command.command_name().to_string() }
+    }
+}
+
+fn common_headers(h: &mut HeaderMap, msg_id: &str, name: &str, schema: &events::SchemaRef, correlation: &str) {
+    h.insert(header::MSG_ID, msg_id);
+    h.insert(header::CONTENT_TYPE, "application/json");
+    h.insert(header::NAME, name);
+    h.insert(header::SCHEMA_ID, schema.id.as_str());
+    h.insert(header::SCHEMA_VERSION, schema.version.to_string().as_str());
+    h.insert(header::CORRELATION_ID, correlation);
+}
+
+/// What the broker said when it stored a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The stream that holds it.
+    pub stream: String,
+    /// Its sequence number there (the first copy's, for a duplicate).
+    pub sequence: u64,
+    /// The same `Nats-Msg-Id` was already stored within the duplicate window: stored once, and
+    /// this publish changed nothing. Not an error.
+    pub duplicate: bool,
+    /// How many attempts it took.
+    pub attempts: u32,
+}
+
+/// A publish that did not end in a stored message. The message is handed back in
+/// [`PublishError::message`], so that nothing is lost silently: keep it and publish it again
+/// with [`Publisher::publish_outgoing`].
+#[derive(Debug, thiserror::Error)]
+#[error("{subject}: {name} {msg_id} not published after {attempts} attempt(s) in {elapsed:?}: {reason}",
+    subject = message.subject, name = message.name, msg_id = message.msg_id)]
+pub struct PublishError {
+    kind: PublishErrorKind,
+    /// The message, as it would have been sent.
+    pub message: Box<Outgoing>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Time spent.
+    pub elapsed: Duration,
+    reason: String,
+}
+
+/// The kinds of [`PublishError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PublishErrorKind {
+    /// The broker did not acknowledge the message before the deadline (down, unreachable, slow).
+    Unavailable,
+    /// No stream takes the subject: the streams were not set up, or were deleted.
+    NoStream,
+    /// The broker refused the message for good (too large, for instance); retrying cannot help.
+    Rejected,
+}
+
+impl PublishError {
+    /// What kind of failure.
+    pub fn kind(&self) -> PublishErrorKind {
+        self.kind
+    }
+    /// The message handed back.
+    pub fn into_message(self) -> Outgoing {
+        *self.message
+    }
+}
+
+/// Publishes events and commands of the registry. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run(broker: events_nats::Broker, event: events::order_created_schema::OrderCreatedEvent) -> Result<(), events_nats::PublishError> {
+/// let publisher = broker.publisher();
+/// let published = publisher.publish(&event).await?; // returns once the broker has stored it
+/// assert!(!published.duplicate);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    broker: Broker,
+    retried: Arc<AtomicU64>,
+}
+
+impl Broker {
+    /// A publisher over this broker.
+    pub fn publisher(&self) -> Publisher {
+        Publisher { broker: self.clone(), retried: Arc::new(AtomicU64::new(0)) }
+    }
+}
+
+impl Publisher {
+    /// Publishes an event and waits until the broker has stored it.
+    pub async fn publish<P: EventContract>(&self, event: &Envelope<P>) -> Result<Published, PublishError> {
+        self.publish_outgoing(Outgoing::event(event)).await
+    }
+
+    /// Publishes a command and waits until the broker has stored it.
+    pub async fn publish_command<P: CommandContract>(&self, command: &Command<P>) -> Result<Published, PublishError> {
+        self.publish_outgoing(Outgoing::command(command)).await
+    }
+
+    /// How many publish attempts this publisher (and its clones) retried so far: a health signal
+    /// of the broker as this service sees it.
+    pub fn retried_attempts(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
+    }
+
+    /// Publishes a prepared message (one handed back by a [`PublishError`], say). Retries, with
+    /// backoff and the same `Nats-Msg-Id`, until the broker acknowledges it or the configured
+    /// deadline passes; the deadline is shorter than the duplicate window, so a retry of a
+    /// message the broker did store is recognised as a duplicate, never stored twice.
+    pub async fn publish_outgoing(&self, message: Outgoing) -> Result<Published, PublishError> {
+        let config = &self.broker.config;
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(20);
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let remaining = config.publish_deadline.saturating_sub(started.elapsed());
+            let outcome = tokio::time::timeout(remaining.min(config.publish_attempt_timeout), self.attempt(&message)).await;
+            let (kind, reason) = match outcome {
+                Ok(Ok(ack)) => {
+                    let published = Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate, attempts };
+                    tracing::info!(
+                        subject = %message.subject, name = %message.name, msg_id = %message.msg_id,
+                        correlation_id = header_str(&message.headers, header::CORRELATION_ID),
+                        causation_id = header_str(&message.headers, header::CAUSATION_ID),
+                        stream = %published.stream, sequence = published.sequence, duplicate = published.duplicate,
+                        attempts, "published"
+                    );
+                    return Ok(published);
+                }
+                Ok(Err((kind, reason))) => (kind, reason),
+                Err(_) => (PublishErrorKind::Unavailable, "no acknowledgement in time".to_string()),
+            };
+            let elapsed = started.elapsed();
+            let give_up = kind == PublishErrorKind::Rejected || elapsed + backoff >= config.publish_deadline;
+            if give_up {
+                tracing::error!(subject = %message.subject, name = %message.name, msg_id = %message.msg_id,
+                    attempts, reason = %reason, "publish failed; the message is handed back to the caller");
+                return Err(PublishError { kind, message: Box::new(message), attempts, elapsed, reason });
+            }
+            tracing::warn!(subject = %message.subject, name = %message.name, msg_id = %message.msg_id,
+                attempts, reason = %reason, retry_in = ?backoff, "publish not acknowledged; retrying");
+            self.retried.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    async fn attempt(
+        &self,
+        message: &Outgoing,
+    ) -> Result<async_nats::jetstream::publish::PublishAck, (PublishErrorKind, String)> {
+        let publish = PublishMessage::build()
+            .payload(message.body.clone())
+            .headers(message.headers.clone())
+            .message_id(message.msg_id.as_str());
+        let classify = |kind: NatsKind, text: String| match kind {
+            NatsKind::MaxPayloadExceeded | NatsKind::WrongLastMessageId | NatsKind::WrongLastSequence => {
+                (PublishErrorKind::Rejected, text)
+            }
+            NatsKind::StreamNotFound => (PublishErrorKind::NoStream, text),
+            _ => (PublishErrorKind::Unavailable, text),
+        };
+        let ack = self
+            .broker
+            .jetstream
+            .send_publish(message.subject.clone(), publish)
+            .await
+            .map_err(|e| classify(e.kind(), e.to_string()))?;
+        ack.await.map_err(|e| classify(e.kind(), e.to_string()))
+    }
+}
+
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers.get(name).map(|v| v.as_str()).unwrap_or("")
+}

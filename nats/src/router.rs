@@ -1,0 +1,219 @@
+//! Which handler a message goes to: one per contract version, or one for everything of a kind.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use events::{AnyCommand, AnyEvent, DecodeError, ErrorInfo, SchemaVersion};
+use serde::Deserialize;
+
+use crate::message::{Delivered, Ids, Incoming, Kind};
+
+/// The future a handler returns, boxed.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), ErrorInfo>> + Send>>;
+
+/// Something that handles deliveries of `M`: any `Fn(Delivered<M>) -> impl Future<Output =
+/// Result<(), E>>` where `E` converts into an [`ErrorInfo`] (any `Display` does).
+pub trait Handler<M>: Send + Sync + 'static {
+    /// Handles one delivery.
+    fn call(&self, delivered: Delivered<M>) -> HandlerFuture;
+}
+
+impl<M, F, Fut, E> Handler<M> for F
+where
+    F: Fn(Delivered<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<ErrorInfo>,
+{
+    fn call(&self, delivered: Delivered<M>) -> HandlerFuture {
+        let fut = self(delivered);
+        Box::pin(async move { fut.await.map_err(Into::into) })
+    }
+}
+
+/// What a delivery needs to build a [`Delivered`].
+pub(crate) struct Context {
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub origin: events::Origin,
+    pub published: chrono::DateTime<chrono::Utc>,
+}
+
+/// A decoded delivery, ready to run.
+pub(crate) struct Dispatch {
+    pub ids: Ids,
+    /// `None`: the message is valid but no handler wants it; it is acknowledged.
+    pub run: Option<HandlerFuture>,
+}
+
+pub(crate) trait Route: Send + Sync {
+    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError>;
+    /// The message as delivery `attempt` shows it, as JSON, for a dead-letter record.
+    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError>;
+}
+
+struct Typed<M, H> {
+    handler: H,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M: Incoming, H: Handler<M>> Route for Typed<M, H> {
+    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
+        let message = M::decode(bytes, cx.attempt)?;
+        let ids = message.ids();
+        let delivered = Delivered::new(message, cx.attempt, cx.max_attempts, cx.origin, cx.published);
+        Ok(Dispatch { ids, run: Some(self.handler.call(delivered)) })
+    }
+    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
+        record_of::<M>(bytes, attempt)
+    }
+}
+
+fn record_of<M: Incoming>(bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
+    let message = M::decode(bytes, attempt)?;
+    let value = serde_json::to_value(&message).expect("registry messages always serialize");
+    Ok((message.ids(), value))
+}
+
+/// Validates a message no handler asked for, so that a broken one is still dead-lettered.
+struct Unrouted<M>(PhantomData<fn() -> M>);
+
+impl<M: Incoming> Route for Unrouted<M> {
+    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
+        Ok(Dispatch { ids: M::decode(bytes, cx.attempt)?.ids(), run: None })
+    }
+    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
+        record_of::<M>(bytes, attempt)
+    }
+}
+
+/// Handlers by contract, for one consumer.
+///
+/// `on::<OrderCreatedEvent>(h)` handles that contract version (name and schema version); the
+/// message is decoded straight into its type. `on::<AnyEvent>(h)` (or `AnyCommand`) handles every
+/// other event (command) of the registry. A valid message with no handler is acknowledged and
+/// logged, not handled; one that fails to decode or validate is a poison message and goes to the
+/// dead letters at once. Registering a contract twice keeps the last handler.
+///
+/// ```
+/// use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
+/// use events::AnyEvent;
+/// use events_nats::{Delivered, Router};
+///
+/// let router = Router::new()
+///     .on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
+///         println!("{} now {} (attempt {})", *e.payload().item_id, e.payload().new_quantity, e.attempt());
+///         Ok::<_, String>(())
+///     })
+///     .on(|e: Delivered<AnyEvent>| async move {
+///         println!("something else: {}", e.event_name());
+///         Ok::<_, String>(())
+///     });
+/// assert_eq!(router.len(), 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct Router {
+    routes: HashMap<(&'static str, SchemaVersion), Arc<dyn Route>>,
+    versions: HashMap<&'static str, Vec<SchemaVersion>>,
+    any_event: Option<Arc<dyn Route>>,
+    any_command: Option<Arc<dyn Route>>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut contracts: Vec<String> = self.routes.keys().map(|(n, v)| format!("{n}@{v}")).collect();
+        contracts.sort();
+        f.debug_struct("Router")
+            .field("contracts", &contracts)
+            .field("any_event", &self.any_event.is_some())
+            .field("any_command", &self.any_command.is_some())
+            .finish()
+    }
+}
+
+impl Router {
+    /// A router with no handlers: every valid message is acknowledged unhandled.
+    pub fn new() -> Self {
+        Router::default()
+    }
+
+    /// Handles `M`: a contract version, or every event (`AnyEvent`) or command (`AnyCommand`)
+    /// that no contract handler takes.
+    pub fn on<M: Incoming, H: Handler<M>>(mut self, handler: H) -> Self {
+        let route: Arc<dyn Route> = Arc::new(Typed::<M, H> { handler, _message: PhantomData });
+        match (M::contract(), M::KIND) {
+            (Some((name, version)), _) => {
+                if self.routes.insert((name, version), route).is_none() {
+                    self.versions.entry(name).or_default().push(version);
+                }
+            }
+            (None, Kind::Event) => self.any_event = Some(route),
+            (None, Kind::Command) => self.any_command = Some(route),
+        }
+        self
+    }
+
+    /// How many handlers it has.
+    pub fn len(&self) -> usize {
+        self.routes.len() + usize::from(self.any_event.is_some()) + usize::from(self.any_command.is_some())
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The route for a message body; `kind` is what the stream holds, used when the body says
+    /// neither `eventName` nor `commandName`.
+    pub(crate) fn route(&self, bytes: &[u8], kind: Kind) -> Arc<dyn Route> {
+        let identity: Identity = serde_json::from_slice(bytes).unwrap_or_default();
+        let (name, kind) = match (&identity.event_name, &identity.command_name) {
+            (Some(n), None) => (Some(n.as_ref()), Kind::Event),
+            (None, Some(n)) => (Some(n.as_ref()), Kind::Command),
+            _ => (None, kind),
+        };
+        let version = identity.version.as_deref().and_then(|v| v.parse::<SchemaVersion>().ok());
+        if let Some(name) = name {
+            if let Some(route) = self.lookup(name, version) {
+                return route;
+            }
+        }
+        let fallback = match kind {
+            Kind::Event => &self.any_event,
+            Kind::Command => &self.any_command,
+        };
+        match (fallback, kind) {
+            (Some(route), _) => route.clone(),
+            (None, Kind::Event) => Arc::new(Unrouted::<AnyEvent>(PhantomData)),
+            (None, Kind::Command) => Arc::new(Unrouted::<AnyCommand>(PhantomData)),
+        }
+    }
+
+    fn lookup(&self, name: &str, version: Option<SchemaVersion>) -> Option<Arc<dyn Route>> {
+        // A message without `version` (an early form of the spec) goes to the one version routed.
+        let version = match version {
+            Some(v) => v,
+            None => match self.versions.get(name)?.as_slice() {
+                [only] => *only,
+                _ => return None,
+            },
+        };
+        // The map is covariant in its key: looked up with a borrowed name.
+        let routes: &HashMap<(&str, SchemaVersion), Arc<dyn Route>> = &self.routes;
+        routes.get(&(name, version)).cloned()
+    }
+}
+
+/// The members a message is routed on; the rest of the body is skipped.
+#[derive(Debug, Default, Deserialize)]
+struct Identity<'a> {
+    #[serde(rename = "eventName", borrow, default)]
+    event_name: Option<Cow<'a, str>>,
+    #[serde(rename = "commandName", borrow, default)]
+    command_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+}
