@@ -75,10 +75,28 @@ pub use subject::{command_subject, dead_letter_subject, event_subject};
 
 pub use async_nats;
 
-/// Connects to `url` with the client's defaults (reconnecting for ever, no credentials): enough
-/// for a first try and for tests. Production services build their own [`async_nats::Client`]
-/// (TLS, credentials, reconnect policy) with [`async_nats::ConnectOptions`] and hand it to
-/// [`Broker::setup`].
-pub async fn connect(url: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
-    async_nats::ConnectOptions::new().retry_on_initial_connect().connect(url).await
+/// Connects to `url` with the client's defaults (reconnecting for ever once connected, no
+/// credentials): enough for a first try and for tests. Production services build their own
+/// [`async_nats::Client`] (TLS, credentials, reconnect policy) with [`async_nats::ConnectOptions`]
+/// and hand it to [`Broker::setup`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let err = events_nats::connect("nats://127.0.0.1:1").await.unwrap_err();
+/// assert!(err.to_string().starts_with("cannot connect to nats://127.0.0.1:1: "));
+/// # }
+/// ```
+pub async fn connect(url: &str) -> Result<async_nats::Client, ConnectError> {
+    async_nats::connect(url).await.map_err(|source| ConnectError { url: url.to_string(), source })
+}
+
+/// [`connect`] failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to {url}: {source}")]
+pub struct ConnectError {
+    /// The server asked for.
+    pub url: String,
+    /// The client's reason.
+    #[source]
+    pub source: async_nats::ConnectError,
 }

@@ -202,21 +202,7 @@ impl Broker {
         ] {
             ensure_stream(&jetstream, config.stream(name, subjects, age)).await?;
         }
-        let failures = match jetstream.get_key_value(FAILURES_BUCKET).await {
-            Ok(store) => store,
-            Err(_) => jetstream
-                .create_key_value(kv::Config {
-                    bucket: FAILURES_BUCKET.to_string(),
-                    description: "Failures of earlier deliveries, per consumer and stream sequence".to_string(),
-                    history: 1,
-                    max_age: config.failures_max_age,
-                    storage: stream::StorageType::File,
-                    num_replicas: config.replicas,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| SetupError::broker(format!("creating the key-value bucket {FAILURES_BUCKET}"), e))?,
-        };
+        let failures = ensure_bucket(&jetstream, &config).await?;
         Ok(Broker { client, jetstream, failures, config })
     }
 
@@ -272,4 +258,31 @@ async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Resul
         js.update_stream(updated).await.map_err(|e| SetupError::broker(format!("updating the limits of stream {name}"), e))?;
     }
     Ok(())
+}
+
+/// The failures bucket. Created as the stream a key-value bucket is (`KV_<bucket>` over
+/// `$KV.<bucket>.>`, one value per key), not through the client's `create_key_value`: that call
+/// first reads the account's limits, and this client cannot parse a 2.9 server's answer (it
+/// requires `reserved_memory`, which 2.9 does not send).
+async fn ensure_bucket(js: &jetstream::Context, config: &BrokerConfig) -> Result<kv::Store, SetupError> {
+    let wanted = stream::Config {
+        name: format!("KV_{FAILURES_BUCKET}"),
+        description: Some("Failures of earlier deliveries, per consumer and stream sequence".to_string()),
+        subjects: vec![format!("$KV.{FAILURES_BUCKET}.>")],
+        max_messages_per_subject: 1,
+        max_age: config.failures_max_age,
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: config.replicas,
+        ..Default::default()
+    };
+    js.get_or_create_stream(wanted)
+        .await
+        .map_err(|e| SetupError::broker(format!("creating the key-value bucket {FAILURES_BUCKET}"), e))?;
+    js.get_key_value(FAILURES_BUCKET)
+        .await
+        .map_err(|e| SetupError::broker(format!("opening the key-value bucket {FAILURES_BUCKET}"), e))
 }
