@@ -1,0 +1,273 @@
+//! The specification's scenario, over a real broker:
+//!
+//! - InventoryService publishes an `InventoryUpdatedIntegrationEvent`;
+//! - OrderService and PaymentService, each with a durable consumer of its own, react to it;
+//!   PaymentService fails twice and succeeds on the third delivery (retryCount 0, 1, 2);
+//! - a malformed message lands in the dead-letter stream, with its reason;
+//! - `CreateOrderCommand` → `OrderCreatedEvent` → `SendOrderConfirmationCommand` crosses the
+//!   broker, each step published by the service that handled the one before, ids intact.
+//!
+//! ```sh
+//! cargo run -p events-nats --example scenario              # starts a nats-server of its own
+//! NATS_URL=nats://127.0.0.1:4222 cargo run -p events-nats --example scenario
+//! ```
+//!
+//! It exits 0 once every service has handled everything, 1 otherwise.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use events::create_order_schema::CreateOrderCommand;
+use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
+use events::order_created_schema::OrderCreatedEvent;
+use events::send_order_confirmation_schema::SendOrderConfirmationCommand;
+use events::{Jitter, Metadata, RetryPolicy};
+use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, Publisher, Router};
+use tokio::sync::watch;
+
+/// What the scenario waits for, one flag each.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Progress {
+    order_saw_stock: bool,
+    payment_saw_stock: bool,
+    poison_dead_lettered: u32,
+    order_created: bool,
+    confirmation_requested: bool,
+    confirmation_sent: bool,
+}
+
+impl Progress {
+    fn done(&self) -> bool {
+        self.order_saw_stock
+            && self.payment_saw_stock
+            && self.poison_dead_lettered == 2
+            && self.order_created
+            && self.confirmation_requested
+            && self.confirmation_sent
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("scenario failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    }
+    STARTED.get_or_init(Instant::now);
+
+    // A server of our own, unless NATS_URL names one.
+    let (_server, url) = match std::env::var("NATS_URL") {
+        Ok(url) => (None, url),
+        Err(_) => {
+            let server = LocalServer::start()?;
+            let url = server.url();
+            (Some(server), url)
+        }
+    };
+    say("broker", format!("{url}, streams EVENTS, COMMANDS and DEAD_LETTERS"));
+    let broker = Broker::setup(events_nats::connect(&url).await?, BrokerConfig::default()).await?;
+
+    // The dead letters, as an operator would read them: from now on.
+    let dead_letters = dead_letter_reader(&broker).await?;
+
+    let (progress_tx, mut progress) = watch::channel(Progress::default());
+    let progress_tx = Arc::new(progress_tx);
+    let mut stops = Vec::new();
+    let mut runs = Vec::new();
+
+    // OrderService: notes stock changes; turns CreateOrderCommand into OrderCreatedEvent.
+    let order_stock = Router::new().on({
+        let p = progress_tx.clone();
+        move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
+            say("OrderService", format!("{} now at {} in {} (retryCount {})", *e.payload().item_id, e.payload().new_quantity, *e.payload().warehouse_id, e.retry_count()));
+            p.send_modify(|s| s.order_saw_stock = true);
+            async { Ok::<_, String>(()) }
+        }
+    });
+    let order_commands = Router::new().on({
+        let (p, publisher) = (progress_tx.clone(), broker.publisher());
+        move |c: Delivered<CreateOrderCommand>| {
+            let (p, publisher) = (p.clone(), publisher.clone());
+            async move { create_order(&publisher, c, &p).await }
+        }
+    });
+
+    // Retries wait between half and all of 400 ms, 800 ms, … (equal jitter); five attempts.
+    let retry = RetryPolicy::new(5, Duration::from_millis(400), Duration::from_secs(5)).with_jitter(Jitter::Equal);
+
+    // PaymentService: its payment provider is down for the first two deliveries.
+    let attempts = Arc::new(AtomicU32::new(0));
+    let last_delivery: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let payment_stock = Router::new().on({
+        let p = progress_tx.clone();
+        move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
+            let now = Instant::now();
+            let ceiling = retry.backoff(e.retry_count());
+            let waited = last_delivery.lock().unwrap().replace(now).map(|t| {
+                format!(", {:.0} ms after the last (policy: {:?} to {:?})", (now - t).as_secs_f64() * 1000.0, ceiling / 2, ceiling)
+            });
+            let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+            let ok = n >= 3;
+            say("PaymentService", format!("{} delivery {} (retryCount {}){}: {}", *e.payload().item_id, e.attempt(), e.retry_count(),
+                waited.unwrap_or_default(), if ok { "reserved funds" } else { "payment provider unavailable" }));
+            if ok {
+                p.send_modify(|s| s.payment_saw_stock = true);
+            }
+            async move { if ok { Ok(()) } else { Err("payment provider unavailable") } }
+        }
+    });
+
+    // NotificationService: asks for a confirmation when an order is created, then sends it.
+    let notify_events = Router::new().on({
+        let (p, publisher) = (progress_tx.clone(), broker.publisher());
+        move |e: Delivered<OrderCreatedEvent>| {
+            let (p, publisher) = (p.clone(), publisher.clone());
+            async move { request_confirmation(&publisher, e, &p).await }
+        }
+    });
+    let notify_commands = Router::new().on({
+        let p = progress_tx.clone();
+        move |c: Delivered<SendOrderConfirmationCommand>| {
+            say("NotificationService", format!("confirmation of {} sent to {} (causationId {})", *c.payload().order_id, *c.payload().customer_id,
+                c.causation_id().map(|c| c.to_string()).unwrap_or_default()));
+            p.send_modify(|s| s.confirmation_sent = true);
+            async { Ok::<_, String>(()) }
+        }
+    });
+
+    for (service, filter, router) in [
+        ("OrderService", "events.integration.>", order_stock),
+        ("PaymentService", "events.integration.>", payment_stock),
+        ("NotificationService", "events.domain.OrderCreatedEvent", notify_events),
+        ("OrderService", "commands.CreateOrderCommand", order_commands),
+        ("NotificationService", "commands.SendOrderConfirmationCommand", notify_commands),
+    ] {
+        let builder = broker.consumer(service).retry_policy(retry).deliver_new();
+        let builder = if filter.starts_with("commands.") { builder.commands(filter) } else { builder.events(filter) };
+        let consumer = builder.build().await?;
+        say(service, format!("consuming {filter}"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stops.push(stop);
+        runs.push(tokio::spawn(consumer.run(router, async move { let _ = stopped.await; })));
+    }
+
+    // InventoryService publishes.
+    let stock: events::inventory_updated_schema::InventoryUpdatedIntegrationEventPayload =
+        serde_json::from_value(serde_json::json!({ "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-EU-1" }))?;
+    let event = InventoryUpdatedIntegrationEvent::new(stock, Metadata::new("stock-count", "InventoryService"))?;
+    let published = broker.publisher().publish(&event).await?;
+    say("InventoryService", format!("published {} {} (stream sequence {})", event.event_name(), event.event_id(), published.sequence));
+
+    // Someone publishes a broken message on the same subject.
+    broker.jetstream()
+        .publish("events.integration.InventoryUpdatedIntegrationEvent", r#"{"eventName":"InventoryUpdatedIntegrationEvent","eventId":"42"}"#.into())
+        .await?
+        .await?;
+    say("a misbehaving tool", "published a malformed InventoryUpdatedIntegrationEvent".to_string());
+
+    // A user asks for an order.
+    let order: events::create_order_schema::CreateOrderCommandPayload = serde_json::from_value(serde_json::json!({
+        "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
+    }))?;
+    let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
+    broker.publisher().publish_command(&create).await?;
+    say("OrderManagementSystem", format!("sent CreateOrderCommand {} (correlationId {})", create.command_id(), create.correlation_id()));
+
+    let watch_dead_letters = tokio::spawn(read_dead_letters(dead_letters, progress_tx.clone()));
+
+    let finished = tokio::time::timeout(Duration::from_secs(60), progress.wait_for(Progress::done)).await.map(|r| r.is_ok());
+    watch_dead_letters.abort();
+    for stop in stops {
+        let _ = stop.send(());
+    }
+    for run in runs {
+        run.await?;
+    }
+    match finished {
+        Ok(true) => {
+            say("scenario", "every service has handled everything".to_string());
+            Ok(())
+        }
+        _ => Err(format!("not everything was handled within 60 s: {:?}", *progress.borrow()).into()),
+    }
+}
+
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// One line of the story: when, who, what.
+fn say(who: &str, what: String) {
+    let t = STARTED.get_or_init(Instant::now).elapsed().as_secs_f64();
+    println!("[{t:>6.3}s] {who:<21} {what}");
+}
+
+async fn create_order(
+    publisher: &Publisher,
+    command: Delivered<CreateOrderCommand>,
+    progress: &watch::Sender<Progress>,
+) -> Result<(), String> {
+    let items: Vec<serde_json::Value> = command.payload().items.iter().map(|i| serde_json::to_value(i).unwrap()).collect();
+    let total: f64 = command.payload().items.iter().map(|i| i.price * i.quantity.get() as f64).sum();
+    let payload = serde_json::from_value(serde_json::json!({
+        "orderId": "ORD12345", "customerId": command.payload().customer_id.as_str(), "items": items, "totalAmount": total
+    }))
+    .map_err(|e| e.to_string())?;
+    let created = OrderCreatedEvent::caused_by(command.message(), payload).map_err(|e| e.to_string())?;
+    if created.causation_id() != Some(command.command_id().into()) || created.correlation_id() != command.correlation_id() {
+        return Err("the causation chain broke".into());
+    }
+    publisher.publish(&created).await.map_err(|e| e.to_string())?;
+    say("OrderService", format!("handled CreateOrderCommand {}; published OrderCreatedEvent {} (causationId {})",
+        command.command_id(), created.event_id(), command.command_id()));
+    progress.send_modify(|s| s.order_created = true);
+    Ok(())
+}
+
+async fn request_confirmation(
+    publisher: &Publisher,
+    event: Delivered<OrderCreatedEvent>,
+    progress: &watch::Sender<Progress>,
+) -> Result<(), String> {
+    let payload = serde_json::from_value(serde_json::json!({
+        "orderId": event.payload().order_id.as_str(), "customerId": event.payload().customer_id.as_str()
+    }))
+    .map_err(|e| e.to_string())?;
+    let confirm = SendOrderConfirmationCommand::caused_by(event.message(), payload).map_err(|e| e.to_string())?;
+    if confirm.causation_id() != Some(event.event_id().into()) || confirm.correlation_id() != event.correlation_id() {
+        return Err("the causation chain broke".into());
+    }
+    publisher.publish_command(&confirm).await.map_err(|e| e.to_string())?;
+    say("NotificationService", format!("handled OrderCreatedEvent {}; sent SendOrderConfirmationCommand {} (correlationId {})",
+        event.event_id(), confirm.command_id(), confirm.correlation_id()));
+    progress.send_modify(|s| s.confirmation_requested = true);
+    Ok(())
+}
+
+async fn dead_letter_reader(broker: &Broker) -> Result<async_nats::jetstream::consumer::PullConsumer, Box<dyn std::error::Error>> {
+    use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+    let stream = broker.jetstream().get_stream("DEAD_LETTERS").await?;
+    let config = pull::Config { ack_policy: AckPolicy::None, deliver_policy: DeliverPolicy::New, ..Default::default() };
+    Ok(stream.create_consumer(config).await?)
+}
+
+async fn read_dead_letters(
+    reader: async_nats::jetstream::consumer::PullConsumer,
+    progress: Arc<watch::Sender<Progress>>,
+) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let mut messages = reader.messages().await.map_err(|e| e.to_string())?;
+    while let Some(Ok(m)) = messages.next().await {
+        let record: serde_json::Value = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
+        let header = |name: &str| m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string()).unwrap_or_default();
+        say("dead letters", format!("{} gave up on {} message {} of {}: {}", header("Events-Consumer"), header("Events-Dead-Letter"),
+            header("Events-Origin-Sequence"), header("Events-Origin-Subject"), record["error"]["message"].as_str().unwrap_or("?")));
+        progress.send_modify(|s| s.poison_dead_lettered += 1);
+    }
+    Ok(())
+}
