@@ -96,10 +96,12 @@ fn copy_workspace() -> tempfile::TempDir {
     for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
         std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
     }
-    for sub in ["src", "schemas", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner"] {
+    for sub in [
+        "src", "schemas", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner", "nats/src",
+    ] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }
-    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml"] {
+    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml"] {
         std::fs::copy(workspace().join(manifest), dir.path().join(manifest)).unwrap();
     }
     dir
