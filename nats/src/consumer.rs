@@ -2,22 +2,20 @@
 //! registry, handler results turned into ack, nak with the retry policy's delay, or dead letter.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
-use async_nats::jetstream::{AckKind, Message};
-use futures_util::{FutureExt, StreamExt};
-use events::{ErrorInfo, Failure, Origin, RetryPolicy, SplitMix64};
+use events::{RetryPolicy, SplitMix64};
+use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::dead_letter::{self, FailureLog, PoisonMessage};
+use crate::dead_letter::FailureLog;
+use crate::delivery::{handle, Counters, Shared, Stats};
+use crate::idempotency::ProcessedIds;
 use crate::message::Kind;
-use crate::publish::Publisher;
-use crate::router::{Context, Dispatch, Route, Router};
+use crate::router::Router;
 use crate::subject::{self, COMMANDS_STREAM, EVENTS_STREAM};
 use crate::Broker;
 
@@ -48,6 +46,7 @@ pub struct ConsumerBuilder {
     max_ack_pending: Option<i64>,
     fetch_wait: Duration,
     deliver_new: bool,
+    idempotent: Option<Duration>,
 }
 
 impl Broker {
@@ -66,6 +65,7 @@ impl Broker {
             max_ack_pending: None,
             fetch_wait: Duration::from_millis(500),
             deliver_new: false,
+            idempotent: None,
         }
     }
 }
@@ -121,6 +121,20 @@ impl ConsumerBuilder {
         self
     }
 
+    /// Handles each eventId (commandId) at most once per `horizon`, across this service's
+    /// instances and restarts: the ids are kept in the broker, in the bucket
+    /// `PROCESSED_<consumer>` whose max age is the horizon (make it at least the streams'
+    /// `max_age`, so that every redelivery and replay of a retained message is recognised). A
+    /// delivery of an id already processed is acknowledged without calling the handler.
+    ///
+    /// Before the handler runs, the id is claimed (only one instance can hold it); `Ok` marks it
+    /// processed, `Err` releases it for the retry. A claim expires after the ack wait: its holder
+    /// crashed or hung, and the broker has delivered the message again.
+    pub fn idempotent(mut self, horizon: Duration) -> Self {
+        self.idempotent = Some(horizon);
+        self
+    }
+
     /// Checks the settings, then creates the durable consumer or brings an existing one to them.
     pub async fn build(self) -> Result<Consumer, ConsumerError> {
         let (stream_name, prefix) = match self.kind {
@@ -159,6 +173,12 @@ impl ConsumerBuilder {
             deliver_policy: if self.deliver_new { DeliverPolicy::New } else { DeliverPolicy::All },
             ..Default::default()
         };
+        if self.idempotent.is_some_and(|h| h < self.ack_wait) {
+            return Err(ConsumerError::config(format!(
+                "consumer {}: the idempotency horizon must be at least the ack wait ({:?})",
+                self.name, self.ack_wait
+            )));
+        }
         let broker_err = |what: &str, e: &dyn std::fmt::Display| ConsumerError {
             kind: ConsumerErrorKind::Broker,
             message: format!("consumer {} on {stream_name}: {what}: {e}", self.name),
@@ -166,6 +186,14 @@ impl ConsumerBuilder {
         let stream = self.broker.jetstream.get_stream(stream_name).await.map_err(|e| broker_err("the stream", &e))?;
         // On a 2.9 server, creating an existing durable consumer updates its editable settings.
         let consumer = stream.create_consumer(config).await.map_err(|e| broker_err("creating the consumer", &e))?;
+        let processed = match self.idempotent {
+            Some(horizon) => Some(
+                ProcessedIds::open(&self.broker.jetstream, &self.name, horizon, self.broker.config.replicas, self.ack_wait)
+                    .await
+                    .map_err(|e| broker_err("the processed-id bucket", &e))?,
+            ),
+            None => None,
+        };
         Ok(Consumer {
             inner: consumer,
             shared: Arc::new(Shared {
@@ -175,6 +203,7 @@ impl ConsumerBuilder {
                 handler_timeout,
                 publisher: self.broker.publisher(),
                 failures: FailureLog::new(self.broker.failures.clone()),
+                processed,
                 rng: Mutex::new(SplitMix64::from_entropy()),
                 counters: Counters::default(),
             }),
@@ -211,45 +240,6 @@ impl ConsumerError {
     fn config(message: String) -> Self {
         ConsumerError { kind: ConsumerErrorKind::Config, message }
     }
-}
-
-/// What a consumer did, counted as it runs.
-#[derive(Debug, Default)]
-struct Counters {
-    delivered: AtomicU64,
-    processed: AtomicU64,
-    retried: AtomicU64,
-    dead_lettered: AtomicU64,
-    poison: AtomicU64,
-    unrouted: AtomicU64,
-}
-
-/// A snapshot of what a consumer did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Deliveries received, redeliveries included.
-    pub delivered: u64,
-    /// Handled and acknowledged.
-    pub processed: u64,
-    /// Failed and sent back for a retry.
-    pub retried: u64,
-    /// Given up on after the last attempt, and recorded in the dead-letter stream.
-    pub dead_lettered: u64,
-    /// Refused by decoding or validation, and recorded in the dead-letter stream at once.
-    pub poison: u64,
-    /// Valid, but no handler takes them: acknowledged unhandled.
-    pub unrouted: u64,
-}
-
-struct Shared {
-    name: String,
-    kind: Kind,
-    policy: RetryPolicy,
-    handler_timeout: Duration,
-    publisher: Publisher,
-    failures: FailureLog,
-    rng: Mutex<SplitMix64>,
-    counters: Counters,
 }
 
 /// A service's consumer on the broker; [`Consumer::run`] handles its deliveries.
@@ -361,167 +351,3 @@ impl std::fmt::Debug for StatsHandle {
     }
 }
 
-impl Shared {
-    fn stats(&self) -> Stats {
-        let c = &self.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        Stats {
-            delivered: get(&c.delivered),
-            processed: get(&c.processed),
-            retried: get(&c.retried),
-            dead_lettered: get(&c.dead_lettered),
-            poison: get(&c.poison),
-            unrouted: get(&c.unrouted),
-        }
-    }
-}
-
-fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
-}
-
-/// One delivery, from the broker's message to its answer.
-async fn handle(shared: &Shared, router: &Router, message: Message) {
-    bump(&shared.counters.delivered);
-    let Ok(info) = message.info() else {
-        tracing::error!(consumer = %shared.name, subject = %message.subject, "not a JetStream delivery; left unanswered");
-        return;
-    };
-    let attempt = u32::try_from(info.delivered.max(1)).unwrap_or(u32::MAX);
-    let sequence = info.stream_sequence;
-    let origin = Origin::new(message.subject.as_str(), shared.name.as_str()).in_stream(info.stream, sequence);
-    let published = chrono::DateTime::from_timestamp_nanos(
-        i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX),
-    );
-    let key = subject::failures_key(&shared.name, info.stream, sequence);
-    let bytes = message.payload.clone();
-    let route = router.route(&bytes, shared.kind);
-    let max = shared.policy.max_attempts();
-
-    if attempt > max {
-        // The last allowed attempt never answered (a crash or a hang), or its dead-letter record
-        // could not be written: the handler is not called again.
-        let mut failures = shared.failures.load(&key).await;
-        if failures.last().map(|f| f.attempt) != Some(max) {
-            let hung = ErrorInfo {
-                error_type: "events_nats::NoAnswer".to_string(),
-                message: format!("attempt {max} was not answered within the ack wait"),
-                causes: vec![],
-            };
-            failures.push(Failure::new(max, chrono::Utc::now(), hung));
-        }
-        dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin, &key).await;
-        return;
-    }
-
-    let cx = Context { attempt, max_attempts: max, origin: origin.clone(), published };
-    let Dispatch { ids, run } = match route.dispatch(&bytes, cx) {
-        Ok(dispatch) => dispatch,
-        Err(error) => {
-            let record = PoisonMessage::new(&bytes, message.headers.as_ref(), &error, origin);
-            let out = dead_letter::poison_record(&record, &shared.name);
-            match shared.publisher.publish_outgoing(out).await {
-                Ok(_) => {
-                    answer(&message, AckKind::Term, &shared.name).await;
-                    bump(&shared.counters.poison);
-                    tracing::error!(consumer = %shared.name, subject = %message.subject, sequence,
-                        error = %error, "poison message dead-lettered");
-                }
-                Err(e) => {
-                    tracing::error!(consumer = %shared.name, sequence, error = %e, "could not dead-letter a poison message; retrying later");
-                    answer(&message, AckKind::Nak(Some(Duration::from_secs(1))), &shared.name).await;
-                }
-            }
-            return;
-        }
-    };
-    let Some(run) = run else {
-        answer(&message, AckKind::Ack, &shared.name).await;
-        bump(&shared.counters.unrouted);
-        tracing::debug!(consumer = %shared.name, name = ids.name, id = %ids.id, "no handler; acknowledged");
-        return;
-    };
-    tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
-        causation_id = %ids.causation_id, attempt, retry_count = attempt - 1, "delivered");
-
-    let result = match tokio::time::timeout(shared.handler_timeout, AssertUnwindSafe(run).catch_unwind()).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => {
-            let text = panic.downcast_ref::<&str>().map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_string());
-            Err(ErrorInfo { error_type: "events_nats::HandlerPanicked".into(), message: text, causes: vec![] })
-        }
-        Err(_) => Err(ErrorInfo {
-            error_type: "events_nats::HandlerTimedOut".into(),
-            message: format!("no answer within the handler timeout of {:?}", shared.handler_timeout),
-            causes: vec![],
-        }),
-    };
-    match result {
-        Ok(()) => {
-            answer(&message, AckKind::Ack, &shared.name).await;
-            if attempt > 1 {
-                shared.failures.clear(&key).await;
-            }
-            bump(&shared.counters.processed);
-            tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
-                attempt, "processed");
-        }
-        Err(error) => {
-            let failure = Failure::new(attempt, chrono::Utc::now(), error.clone());
-            let failures = shared.failures.push(&key, failure).await;
-            if shared.policy.allows_retry(attempt - 1) {
-                let delay = shared.policy.delay(attempt, &mut *shared.rng.lock().unwrap_or_else(|p| p.into_inner()));
-                answer(&message, AckKind::Nak(Some(delay)), &shared.name).await;
-                bump(&shared.counters.retried);
-                tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
-                    attempt, retry_in = ?delay, error = %error.message, "handler failed; retrying");
-            } else {
-                dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin, &key).await;
-            }
-        }
-    }
-}
-
-/// Writes the record, then terminates the message; the failures stay in the log until both are
-/// done, so a crash in between leaves a later delivery everything it needs.
-#[allow(clippy::too_many_arguments)]
-async fn dead_letter(
-    shared: &Shared,
-    message: &Message,
-    route: &dyn Route,
-    bytes: &[u8],
-    attempts: u32,
-    failures: Vec<Failure>,
-    origin: &Origin,
-    key: &str,
-) {
-    let out = match route.record(bytes, attempts) {
-        Ok((ids, value)) => dead_letter::message_record(shared.kind, value, &ids, attempts, failures, origin, &shared.name),
-        Err(error) => {
-            let record = PoisonMessage::new(bytes, message.headers.as_ref(), &error, origin.clone());
-            dead_letter::poison_record(&record, &shared.name)
-        }
-    };
-    let name = out.name.clone();
-    match shared.publisher.publish_outgoing(out).await {
-        Ok(_) => {
-            answer(message, AckKind::Term, &shared.name).await;
-            shared.failures.clear(key).await;
-            bump(&shared.counters.dead_lettered);
-            tracing::error!(consumer = %shared.name, name = %name, subject = %origin.queue, sequence = origin.offset,
-                attempts, "dead-lettered");
-        }
-        Err(e) => {
-            tracing::error!(consumer = %shared.name, error = %e, "could not write the dead-letter record; the message stays");
-            answer(message, AckKind::Nak(Some(Duration::from_secs(1))), &shared.name).await;
-        }
-    }
-}
-
-async fn answer(message: &Message, kind: AckKind, consumer: &str) {
-    if let Err(e) = message.ack_with(kind).await {
-        tracing::warn!(consumer, subject = %message.subject, error = %e, "could not answer the broker; it will deliver again");
-    }
-}

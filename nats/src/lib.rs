@@ -57,15 +57,21 @@
 
 mod consumer;
 mod dead_letter;
+mod delivery;
+mod idempotency;
 mod message;
 mod publish;
+mod replay;
 mod router;
 mod server;
 mod setup;
 pub mod subject;
 
-pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, Stats, StatsHandle};
+pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, StatsHandle};
+pub use delivery::Stats;
 pub use dead_letter::{DecodeFailure, PoisonMessage};
+pub use idempotency::{Processing, ProcessingRecord};
+pub use replay::{Replay, ReplayError, ReplayReport, Replayed};
 pub use message::{Delivered, Ids, Incoming, Kind};
 pub use publish::{Outgoing, PublishError, PublishErrorKind, Published, Publisher};
 pub use router::{Handler, HandlerFuture, Router};

@@ -77,6 +77,39 @@ impl Outgoing {
     }
 }
 
+impl Outgoing {
+    /// A message of the registry given as JSON (a dead-letter record's, say): decoded and
+    /// validated first, then given the headers `event`/`command` would give it, for `subject`.
+    pub fn from_json(message: &serde_json::Value, subject: &str) -> Result<Self, events::DecodeError> {
+        let bytes = serde_json::to_vec(message).expect("a JSON value always serializes");
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let mut headers = HeaderMap::new();
+        let (name, msg_id, body, schema) = if message.get("commandName").is_some() {
+            let command = events::AnyCommand::from_json(&bytes)?;
+            headers.insert(header::KIND, "command");
+            let body = serde_json::to_string(&command).expect("a command always serializes");
+            (command.command_name(), command.command_id().to_string(), body, command.schema_ref())
+        } else {
+            let event = events::AnyEvent::from_json(&bytes)?;
+            headers.insert(header::KIND, "event");
+            if let Some(t) = text(&message["eventType"]) {
+                headers.insert(header::EVENT_TYPE, t.as_str());
+            }
+            let body = serde_json::to_string(&event).expect("an event always serializes");
+            (event.event_name(), event.event_id().to_string(), body, event.schema_ref())
+        };
+        let correlation = text(&message["correlationId"]).unwrap_or_default();
+        common_headers(&mut headers, &msg_id, name, &schema, &correlation);
+        if let Some(c) = text(&message["causationId"]) {
+            headers.insert(header::CAUSATION_ID, c.as_str());
+        }
+        for tag in message["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str()) {
+            headers.append(header::TAG, tag);
+        }
+        Ok(Outgoing { subject: subject.to_string(), headers, body: Bytes::from(body), msg_id, name: name.to_string() })
+    }
+}
+
 fn common_headers(h: &mut HeaderMap, msg_id: &str, name: &str, schema: &events::SchemaRef, correlation: &str) {
     h.insert(header::MSG_ID, msg_id);
     h.insert(header::CONTENT_TYPE, "application/json");

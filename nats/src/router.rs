@@ -42,11 +42,15 @@ pub(crate) struct Context {
     pub published: chrono::DateTime<chrono::Utc>,
 }
 
+/// Calls the handler: kept apart from decoding so that nothing of the handler (not even the
+/// synchronous part of a closure) runs before the consumer has decided to run it.
+pub(crate) type Call = Box<dyn FnOnce() -> HandlerFuture + Send>;
+
 /// A decoded delivery, ready to run.
 pub(crate) struct Dispatch {
     pub ids: Ids,
     /// `None`: the message is valid but no handler wants it; it is acknowledged.
-    pub run: Option<HandlerFuture>,
+    pub run: Option<Call>,
 }
 
 pub(crate) trait Route: Send + Sync {
@@ -56,7 +60,7 @@ pub(crate) trait Route: Send + Sync {
 }
 
 struct Typed<M, H> {
-    handler: H,
+    handler: Arc<H>,
     _message: PhantomData<fn() -> M>,
 }
 
@@ -65,7 +69,8 @@ impl<M: Incoming, H: Handler<M>> Route for Typed<M, H> {
         let message = M::decode(bytes, cx.attempt)?;
         let ids = message.ids();
         let delivered = Delivered::new(message, cx.attempt, cx.max_attempts, cx.origin, cx.published);
-        Ok(Dispatch { ids, run: Some(self.handler.call(delivered)) })
+        let handler = self.handler.clone();
+        Ok(Dispatch { ids, run: Some(Box::new(move || handler.call(delivered))) })
     }
     fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
         record_of::<M>(bytes, attempt)
@@ -143,7 +148,7 @@ impl Router {
     /// Handles `M`: a contract version, or every event (`AnyEvent`) or command (`AnyCommand`)
     /// that no contract handler takes.
     pub fn on<M: Incoming, H: Handler<M>>(mut self, handler: H) -> Self {
-        let route: Arc<dyn Route> = Arc::new(Typed::<M, H> { handler, _message: PhantomData });
+        let route: Arc<dyn Route> = Arc::new(Typed::<M, H> { handler: Arc::new(handler), _message: PhantomData });
         match (M::contract(), M::KIND) {
             (Some((name, version)), _) => {
                 if self.routes.insert((name, version), route).is_none() {

@@ -13,6 +13,9 @@ pub const DEAD_LETTERS_STREAM: &str = "DEAD_LETTERS";
 /// dead-letter record lists every attempt (a nak cannot carry them).
 pub const FAILURES_BUCKET: &str = "EVENTS_FAILURES";
 
+/// The prefix of each consumer's processed-id bucket: `PROCESSED_<consumer>`.
+pub const PROCESSED_BUCKET_PREFIX: &str = "PROCESSED_";
+
 /// The subjects of the events stream.
 pub const EVENTS_SUBJECTS: &str = "events.>";
 /// The subjects of the commands stream.
@@ -52,6 +55,11 @@ pub mod header {
     pub const ORIGIN_SEQUENCE: &str = "Events-Origin-Sequence";
     /// On a dead-letter record: the subject it was published on.
     pub const ORIGIN_SUBJECT: &str = "Events-Origin-Subject";
+    /// On a replayed message: the one consumer that handles it (the one that failed it); every
+    /// other consumer acknowledges it unhandled.
+    pub const REPLAY_FOR: &str = "Events-Replay-For";
+    /// On a replayed message: the sequence of the dead-letter record it replays.
+    pub const REPLAY_OF: &str = "Events-Replay-Of";
 }
 
 /// `events.<eventType>.<eventName>`: one wildcard (`events.integration.>`) subscribes to a kind.
@@ -91,6 +99,12 @@ pub fn dead_letter_subject(consumer: &str, original: &str) -> String {
 /// often the consumer crashes between writing it and terminating the message.
 pub(crate) fn dead_letter_msg_id(stream: &str, sequence: u64, consumer: &str) -> String {
     format!("deadletter:{stream}:{sequence}:{consumer}")
+}
+
+/// The `Nats-Msg-Id` of a replayed dead letter: the original id is still inside the duplicate
+/// window, so the replay needs one of its own.
+pub(crate) fn replay_msg_id(id: &str, dead_letter_sequence: u64) -> String {
+    format!("{id}:replay:{dead_letter_sequence}")
 }
 
 /// The key of a message's earlier failures in [`FAILURES_BUCKET`].
