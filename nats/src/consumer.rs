@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use events::{RetryPolicy, SplitMix64};
+use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::dead_letter::FailureLog;
 use crate::delivery::{handle, Counters, Shared, Stats};
 use crate::idempotency::ProcessedIds;
 use crate::message::Kind;
+use crate::pull::Puller;
 use crate::router::Router;
 use crate::subject::{self, COMMANDS_STREAM, EVENTS_STREAM};
 use crate::Broker;
@@ -61,7 +61,7 @@ impl Broker {
             policy: RetryPolicy::default(),
             ack_wait: Duration::from_secs(30),
             handler_timeout: None,
-            concurrency: 16,
+            concurrency: 64,
             max_ack_pending: None,
             fetch_wait: Duration::from_millis(500),
             deliver_new: false,
@@ -96,13 +96,17 @@ impl ConsumerBuilder {
         self.ack_wait = ack_wait;
         self
     }
-    /// How long a handler may run before its attempt counts as failed; below the ack wait (by
-    /// default nine tenths of it), so that the broker never redelivers a message still in hand.
+    /// How long a handler may run before its attempt counts as failed; below the ack wait, so that
+    /// the broker never redelivers a message still in hand. By default just under half of it,
+    /// which lets the consumer ask for the next deliveries ahead of time (a message waiting for
+    /// its turn waits at most one handler's time); above half, it asks only for what it runs.
     pub fn handler_timeout(mut self, timeout: Duration) -> Self {
         self.handler_timeout = Some(timeout);
         self
     }
-    /// How many deliveries are handled at once (16). Retries reorder messages: a message waiting
+    /// How many deliveries are handled at once (64). They run concurrently on the consumer's task,
+    /// so a handler waiting on I/O holds no thread; set it to what the handler's own resources
+    /// (a connection pool, say) allow. Retries reorder messages: a message waiting
     /// for its retry does not hold back the ones behind it.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
@@ -153,7 +157,7 @@ impl ConsumerBuilder {
                 self.name, self.filter
             )));
         }
-        let handler_timeout = self.handler_timeout.unwrap_or(self.ack_wait.mul_f64(0.9));
+        let handler_timeout = self.handler_timeout.unwrap_or(self.ack_wait.mul_f64(0.45));
         if handler_timeout.is_zero() || handler_timeout >= self.ack_wait {
             return Err(ConsumerError::config(format!(
                 "consumer {}: handler_timeout ({handler_timeout:?}) must be above zero and below ack_wait ({:?}), or \
@@ -183,12 +187,12 @@ impl ConsumerBuilder {
             kind: ConsumerErrorKind::Broker,
             message: format!("consumer {} on {stream_name}: {what}: {e}", self.name),
         };
-        let stream = self.broker.jetstream.get_stream(stream_name).await.map_err(|e| broker_err("the stream", &e))?;
+        let stream = self.broker.0.jetstream.get_stream(stream_name).await.map_err(|e| broker_err("the stream", &e))?;
         // On a 2.9 server, creating an existing durable consumer updates its editable settings.
         let consumer = stream.create_consumer(config).await.map_err(|e| broker_err("creating the consumer", &e))?;
         let processed = match self.idempotent {
             Some(horizon) => Some(
-                ProcessedIds::open(&self.broker.jetstream, &self.name, horizon, self.broker.config.replicas, self.ack_wait)
+                ProcessedIds::open(&self.broker.0.jetstream, &self.name, horizon, self.broker.0.config.replicas, self.ack_wait)
                     .await
                     .map_err(|e| broker_err("the processed-id bucket", &e))?,
             ),
@@ -201,15 +205,18 @@ impl ConsumerBuilder {
                 kind: self.kind,
                 policy: self.policy,
                 handler_timeout,
+                ack_wait: self.ack_wait,
                 publisher: self.broker.publisher(),
-                failures: FailureLog::new(self.broker.failures.clone()),
+                failures: FailureLog::new(self.broker.0.failures.clone()),
                 processed,
                 rng: Mutex::new(SplitMix64::from_entropy()),
                 counters: Counters::default(),
             }),
             concurrency: self.concurrency,
             fetch_wait: self.fetch_wait,
-            client: self.broker.client.clone(),
+            ack_wait: self.ack_wait,
+            client: self.broker.0.client.clone(),
+            jetstream: self.broker.0.jetstream.clone(),
         })
     }
 }
@@ -248,7 +255,9 @@ pub struct Consumer {
     shared: Arc<Shared>,
     concurrency: usize,
     fetch_wait: Duration,
+    ack_wait: Duration,
     client: async_nats::Client,
+    jetstream: async_nats::jetstream::Context,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -277,60 +286,75 @@ impl Consumer {
     /// handlers in flight finish, answers their messages, flushes, and returns what it did.
     /// Broker outages are waited out (the client reconnects); they never end the run.
     pub async fn run(self, router: Router, shutdown: impl Future<Output = ()>) -> Stats {
-        let router = Arc::new(router);
-        let semaphore = Arc::new(Semaphore::new(self.concurrency));
-        let mut tasks = JoinSet::new();
+        // Deliveries run concurrently on this task, not as tasks of their own: no spawn and no
+        // cross-thread wake-up per message. A handler with heavy CPU work should move it to
+        // `tokio::task::spawn_blocking`.
+        let shared = &*self.shared;
+        let router = &router;
+        let concurrency = self.concurrency;
+        // Asks ahead for as many again as run at once, when a message waiting for its turn
+        // (at most one handler's time) cannot outlive the ack wait.
+        let capacity = if shared.handler_timeout * 2 < self.ack_wait { 2 * concurrency } else { concurrency };
+        let threshold = (capacity / 2).max(1);
+        let mut in_flight = FuturesUnordered::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut stopping = false;
+        let mut tick = tokio::time::interval(self.fetch_wait);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut outage = Duration::from_millis(50);
-        loop {
-            let permit = tokio::select! {
-                biased;
-                _ = &mut shutdown => break,
-                permit = semaphore.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            };
-            let free = 1 + semaphore.available_permits();
-            let batch = self.inner.batch().max_messages(free).expires(self.fetch_wait).messages().await;
-            let mut batch = match batch {
-                Ok(batch) => batch,
+        let mut puller = loop {
+            match Puller::new(self.inner.clone(), &self.client, self.jetstream.clone(), self.fetch_wait).await {
+                Ok(puller) => break puller,
                 Err(e) => {
-                    tracing::warn!(consumer = %self.shared.name, error = %e, retry_in = ?outage, "fetch failed");
-                    drop(permit);
-                    tokio::select! { _ = &mut shutdown => break, _ = tokio::time::sleep(outage) => {} }
+                    tracing::warn!(consumer = %shared.name, error = %e, retry_in = ?outage, "subscribing failed");
+                    tokio::select! {
+                        _ = &mut shutdown => return shared.stats(),
+                        _ = tokio::time::sleep(outage) => {}
+                    }
                     outage = (outage * 2).min(Duration::from_secs(2));
-                    continue;
-                }
-            };
-            // Every message of a batch is handled, shutdown or not: one left unanswered would
-            // wait out the ack wait before anyone saw it again.
-            let mut permit = Some(permit);
-            while let Some(message) = batch.next().await {
-                match message {
-                    Ok(message) => {
-                        outage = Duration::from_millis(50);
-                        let permit = match permit.take() {
-                            Some(p) => p,
-                            None => semaphore.clone().acquire_owned().await.expect("the semaphore is never closed"),
-                        };
-                        let (shared, router) = (self.shared.clone(), router.clone());
-                        tasks.spawn(async move {
-                            handle(&shared, &router, message).await;
-                            drop(permit);
-                        });
-                    }
-                    Err(e) => {
-                        tracing::debug!(consumer = %self.shared.name, error = %e, "batch ended");
-                        break;
-                    }
                 }
             }
-            while tasks.try_join_next().is_some() {}
+        };
+        let mut retry_request_at = tokio::time::Instant::now();
+        loop {
+            let owed = puller.owed();
+            let room = capacity.saturating_sub(in_flight.len() + owed);
+            if !stopping && room >= threshold && tokio::time::Instant::now() >= retry_request_at {
+                match puller.request(room).await {
+                    Ok(()) => outage = Duration::from_millis(50),
+                    Err(e) => {
+                        tracing::warn!(consumer = %shared.name, error = %e, retry_in = ?outage, "pull request failed");
+                        retry_request_at = tokio::time::Instant::now() + outage;
+                        outage = (outage * 2).min(Duration::from_secs(2));
+                    }
+                }
+                continue;
+            }
+            if stopping && in_flight.is_empty() && owed == 0 {
+                break;
+            }
+            tokio::select! {
+                biased;
+                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+                // Everything asked for is handled, shutdown or not: a message left unanswered
+                // would wait out the ack wait before anyone saw it again.
+                message = puller.next(), if owed > 0 && in_flight.len() < concurrency => match message {
+                    Some(message) => in_flight.push(handle(shared, router, message)),
+                    None => {
+                        tracing::error!(consumer = %shared.name, "the subscription ended");
+                        stopping = true;
+                    }
+                },
+                _ = &mut shutdown, if !stopping => stopping = true,
+                // Re-reads what is owed (requests expire) and retries a failed request.
+                _ = tick.tick() => {}
+            }
         }
-        while tasks.join_next().await.is_some() {}
         if let Err(e) = self.client.flush().await {
-            tracing::warn!(consumer = %self.shared.name, error = %e, "flushing the last acknowledgements failed");
+            tracing::warn!(consumer = %shared.name, error = %e, "flushing the last acknowledgements failed");
         }
-        tracing::info!(consumer = %self.shared.name, "stopped");
-        self.shared.stats()
+        tracing::info!(consumer = %shared.name, "stopped");
+        shared.stats()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{AckKind, Message};
@@ -67,6 +67,8 @@ pub(crate) struct Shared {
     pub kind: Kind,
     pub policy: RetryPolicy,
     pub handler_timeout: Duration,
+    /// The consumer's ack wait, which is also how long a claim lives.
+    pub ack_wait: Duration,
     pub publisher: Publisher,
     pub failures: FailureLog,
     pub processed: Option<ProcessedIds>,
@@ -107,18 +109,21 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
     };
     let attempt = u32::try_from(info.delivered.max(1)).unwrap_or(u32::MAX);
     let sequence = info.stream_sequence;
-    let origin = Origin::new(message.subject.as_str(), shared.name.as_str()).in_stream(info.stream, sequence);
+    let stream = info.stream;
+    // Built when needed: the common path (decoded, handled, acknowledged) allocates once for it.
+    let origin = || Origin::new(message.subject.as_str(), shared.name.as_str()).in_stream(stream, sequence);
     let published = chrono::DateTime::from_timestamp_nanos(
         i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX),
     );
-    let key = subject::failures_key(&shared.name, info.stream, sequence);
+    let key = || subject::failures_key(&shared.name, stream, sequence);
     let bytes = message.payload.clone();
-    let route = router.route(&bytes, shared.kind);
+    let (mut route, guessed) = router.route_fast(&bytes, shared.kind);
     let max = shared.policy.max_attempts();
 
     if attempt > max {
         // The last allowed attempt never answered (a crash or a hang), or its dead-letter record
         // could not be written: the handler is not called again.
+        let key = key();
         let mut failures = shared.failures.load(&key).await;
         if failures.last().map(|f| f.attempt) != Some(max) {
             let hung = ErrorInfo {
@@ -128,15 +133,25 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
             };
             failures.push(Failure::new(max, chrono::Utc::now(), hung));
         }
-        dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin, &key).await;
+        let route = router.route(&bytes, shared.kind);
+        dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin(), &key).await;
         return;
     }
 
-    let cx = Context { attempt, max_attempts: max, origin: origin.clone(), published };
-    let Dispatch { ids, run } = match route.dispatch(&bytes, cx) {
+    let cx = || Context { attempt, max_attempts: max, origin: origin(), published };
+    let mut dispatched = route.dispatch(&bytes, cx());
+    if guessed && dispatched.is_err() {
+        // The guess read a `version` that was not the envelope's: route on the parsed members.
+        let exact = router.route(&bytes, shared.kind);
+        if !Arc::ptr_eq(&exact, &route) {
+            route = exact;
+            dispatched = route.dispatch(&bytes, cx());
+        }
+    }
+    let Dispatch { ids, run } = match dispatched {
         Ok(dispatch) => dispatch,
         Err(error) => {
-            let record = PoisonMessage::new(&bytes, message.headers.as_ref(), &error, origin);
+            let record = PoisonMessage::new(&bytes, message.headers.as_ref(), &error, origin());
             let out = dead_letter::poison_record(&record, &shared.name);
             match shared.publisher.publish_outgoing(out).await {
                 Ok(_) => {
@@ -153,11 +168,11 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
             return;
         }
     };
-    if let Some(owner) = message.headers.as_ref().and_then(|h| h.get(header::REPLAY_FOR)) {
-        if owner.as_str() != shared.name {
+    if let Some(owner) = replay_for(&message) {
+        if owner != shared.name {
             answer(&message, AckKind::Ack, &shared.name).await;
             bump(&shared.counters.replays_for_others);
-            tracing::debug!(consumer = %shared.name, name = ids.name, id = %ids.id, replay_for = owner.as_str(),
+            tracing::debug!(consumer = %shared.name, name = ids.name, id = %ids.id, replay_for = owner,
                 "a replay for another consumer; acknowledged");
             return;
         }
@@ -175,7 +190,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
             Ok(Claim::Processed(record)) => {
                 answer(&message, AckKind::Ack, &shared.name).await;
                 if attempt > 1 {
-                    shared.failures.clear(&key).await;
+                    shared.failures.clear(&key()).await;
                 }
                 bump(&shared.counters.duplicates);
                 tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
@@ -226,15 +241,20 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
                         tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id,
                             "the claim was taken over while the handler ran (it outran the ack wait): handled twice");
                     }
-                    // Acknowledged all the same: the handler's work is done. The claim expires,
-                    // so a later duplicate of this id would be handled again.
-                    Err(e) => tracing::error!(consumer = %shared.name, name = ids.name, id = %ids.id, error = %e,
-                        "could not record the id as processed"),
+                    // Not acknowledged: the broker delivers it again once the claim has expired,
+                    // and that delivery runs the handler again and records the id. The one
+                    // window where a handler runs twice.
+                    Err(e) => {
+                        tracing::error!(consumer = %shared.name, name = ids.name, id = %ids.id, error = %e,
+                            "could not record the id as processed; it will be handled again");
+                        answer(&message, AckKind::Nak(Some(shared.ack_wait)), &shared.name).await;
+                        return;
+                    }
                 }
             }
             answer(&message, AckKind::Ack, &shared.name).await;
             if attempt > 1 {
-                shared.failures.clear(&key).await;
+                shared.failures.clear(&key()).await;
             }
             bump(&shared.counters.processed);
             tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
@@ -245,7 +265,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
                 store.release(&ids.id, revision).await;
             }
             let failure = Failure::new(attempt, chrono::Utc::now(), error.clone());
-            let failures = shared.failures.push(&key, failure).await;
+            let failures = shared.failures.push(&key(), failure).await;
             if shared.policy.allows_retry(attempt - 1) {
                 let delay = shared.policy.delay(attempt, &mut *shared.rng.lock().unwrap_or_else(|p| p.into_inner()));
                 answer(&message, AckKind::Nak(Some(delay)), &shared.name).await;
@@ -253,7 +273,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
                 tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
                     attempt, retry_in = ?delay, error = %error.message, "handler failed; retrying");
             } else {
-                dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin, &key).await;
+                dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key()).await;
             }
         }
     }
@@ -299,4 +319,11 @@ async fn answer(message: &Message, kind: AckKind, consumer: &str) {
     if let Err(e) = message.ack_with(kind).await {
         tracing::warn!(consumer, subject = %message.subject, error = %e, "could not answer the broker; it will deliver again");
     }
+}
+
+/// The `Events-Replay-For` header, found without building a header name (which allocates).
+fn replay_for(message: &Message) -> Option<&str> {
+    let headers = message.headers.as_ref()?;
+    let (_, values) = headers.iter().find(|(name, _)| AsRef::<str>::as_ref(*name).eq_ignore_ascii_case(header::REPLAY_FOR))?;
+    values.first().map(|v| v.as_str())
 }

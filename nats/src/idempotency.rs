@@ -153,12 +153,14 @@ impl ProcessedIds {
         Err(format!("claiming {id}: contended too often"))
     }
 
-    /// Marks `id` processed, if this instance still holds its claim. `Ok(false)`: the claim was
-    /// taken over (it had expired), and the other instance writes the record.
+    /// Marks `id` processed, if this instance still holds its claim, retrying while the broker
+    /// does not answer. `Ok(false)`: the claim was taken over (it had expired), and the other
+    /// instance writes the record.
     pub async fn mark_processed(&self, id: &str, revision: u64, attempt: u32, stream_sequence: u64) -> Result<bool, String> {
         let value = self.record(Processing::Processed, attempt, stream_sequence);
         let mut backoff = Duration::from_millis(20);
-        let deadline = tokio::time::Instant::now() + self.claim_ttl / 2;
+        // Past the claim's lifetime another delivery may take it over: no point trying longer.
+        let deadline = tokio::time::Instant::now() + self.claim_ttl;
         loop {
             match self.store.update(id, value.clone(), revision).await {
                 Ok(_) => return Ok(true),
@@ -187,7 +189,7 @@ impl crate::Broker {
     /// the horizon).
     pub async fn processing_record(&self, consumer: &str, id: &str) -> Result<Option<ProcessingRecord>, String> {
         let bucket = bucket_name(consumer);
-        let store = self.jetstream.get_key_value(&bucket).await.map_err(|e| format!("the bucket {bucket}: {e}"))?;
+        let store = self.0.jetstream.get_key_value(&bucket).await.map_err(|e| format!("the bucket {bucket}: {e}"))?;
         match store.get(id).await.map_err(|e| format!("reading {id} in {bucket}: {e}"))? {
             Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| format!("{id} in {bucket}: {e}")),
             None => Ok(None),

@@ -61,6 +61,7 @@ mod delivery;
 mod idempotency;
 mod message;
 mod publish;
+mod pull;
 mod replay;
 mod router;
 mod server;

@@ -12,6 +12,24 @@ use bytes::Bytes;
 use events::{Command, CommandContract, Envelope, EventContract};
 
 use crate::subject::{self, header};
+
+/// Header names built at compile time: inserting one neither validates nor allocates it.
+mod names {
+    use async_nats::header::HeaderName;
+
+    use crate::subject::header;
+
+    pub const MSG_ID: HeaderName = HeaderName::from_static(header::MSG_ID);
+    pub const CONTENT_TYPE: HeaderName = HeaderName::from_static(header::CONTENT_TYPE);
+    pub const KIND: HeaderName = HeaderName::from_static(header::KIND);
+    pub const NAME: HeaderName = HeaderName::from_static(header::NAME);
+    pub const EVENT_TYPE: HeaderName = HeaderName::from_static(header::EVENT_TYPE);
+    pub const SCHEMA_ID: HeaderName = HeaderName::from_static(header::SCHEMA_ID);
+    pub const SCHEMA_VERSION: HeaderName = HeaderName::from_static(header::SCHEMA_VERSION);
+    pub const CORRELATION_ID: HeaderName = HeaderName::from_static(header::CORRELATION_ID);
+    pub const CAUSATION_ID: HeaderName = HeaderName::from_static(header::CAUSATION_ID);
+    pub const TAG: HeaderName = HeaderName::from_static(header::TAG);
+}
 use crate::Broker;
 
 /// A message ready for the broker: what a publish sends, and what a failed one hands back.
@@ -47,15 +65,15 @@ impl Outgoing {
     pub fn event<P: EventContract>(event: &Envelope<P>) -> Self {
         let subject = subject::event_subject(event.event_type(), event.event_name());
         let mut headers = HeaderMap::new();
-        headers.insert(header::KIND, "event");
-        headers.insert(header::EVENT_TYPE, subject::type_token(event.event_type()));
+        headers.insert(names::KIND, "event");
+        headers.insert(names::EVENT_TYPE, subject::type_token(event.event_type()));
         let msg_id = event.event_id().to_string();
-        common_headers(&mut headers, &msg_id, event.event_name(), &event.schema_ref(), &event.correlation_id().to_string());
+        common_headers(&mut headers, &msg_id, P::NAME, P::SCHEMA_REF.id, P::SCHEMA_REF.version, &event.correlation_id().to_string());
         if let Some(c) = event.causation_id() {
-            headers.insert(header::CAUSATION_ID, c.to_string().as_str());
+            headers.insert(names::CAUSATION_ID, c.to_string().as_str());
         }
         for tag in event.tags() {
-            headers.append(header::TAG, tag.as_str());
+            headers.append(names::TAG, tag.as_str());
         }
         Outgoing { subject, headers, body: Bytes::from(event.to_json()), msg_id, name: event.event_name().to_string() }
     }
@@ -64,14 +82,14 @@ impl Outgoing {
     pub fn command<P: CommandContract>(command: &Command<P>) -> Self {
         let subject = subject::command_subject(command.command_name());
         let mut headers = HeaderMap::new();
-        headers.insert(header::KIND, "command");
+        headers.insert(names::KIND, "command");
         let msg_id = command.command_id().to_string();
-        common_headers(&mut headers, &msg_id, command.command_name(), &command.schema_ref(), &command.correlation_id().to_string());
+        common_headers(&mut headers, &msg_id, P::NAME, P::SCHEMA_REF.id, P::SCHEMA_REF.version, &command.correlation_id().to_string());
         if let Some(c) = command.causation_id() {
-            headers.insert(header::CAUSATION_ID, c.to_string().as_str());
+            headers.insert(names::CAUSATION_ID, c.to_string().as_str());
         }
         for tag in command.tags() {
-            headers.append(header::TAG, tag.as_str());
+            headers.append(names::TAG, tag.as_str());
         }
         Outgoing { subject, headers, body: Bytes::from(command.to_json()), msg_id, name: command.command_name().to_string() }
     }
@@ -86,37 +104,37 @@ impl Outgoing {
         let mut headers = HeaderMap::new();
         let (name, msg_id, body, schema) = if message.get("commandName").is_some() {
             let command = events::AnyCommand::from_json(&bytes)?;
-            headers.insert(header::KIND, "command");
+            headers.insert(names::KIND, "command");
             let body = serde_json::to_string(&command).expect("a command always serializes");
             (command.command_name(), command.command_id().to_string(), body, command.schema_ref())
         } else {
             let event = events::AnyEvent::from_json(&bytes)?;
-            headers.insert(header::KIND, "event");
+            headers.insert(names::KIND, "event");
             if let Some(t) = text(&message["eventType"]) {
-                headers.insert(header::EVENT_TYPE, t.as_str());
+                headers.insert(names::EVENT_TYPE, t.as_str());
             }
             let body = serde_json::to_string(&event).expect("an event always serializes");
             (event.event_name(), event.event_id().to_string(), body, event.schema_ref())
         };
         let correlation = text(&message["correlationId"]).unwrap_or_default();
-        common_headers(&mut headers, &msg_id, name, &schema, &correlation);
+        common_headers(&mut headers, &msg_id, name, &schema.id, schema.version, &correlation);
         if let Some(c) = text(&message["causationId"]) {
-            headers.insert(header::CAUSATION_ID, c.as_str());
+            headers.insert(names::CAUSATION_ID, c.as_str());
         }
         for tag in message["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str()) {
-            headers.append(header::TAG, tag);
+            headers.append(names::TAG, tag);
         }
         Ok(Outgoing { subject: subject.to_string(), headers, body: Bytes::from(body), msg_id, name: name.to_string() })
     }
 }
 
-fn common_headers(h: &mut HeaderMap, msg_id: &str, name: &str, schema: &events::SchemaRef, correlation: &str) {
-    h.insert(header::MSG_ID, msg_id);
-    h.insert(header::CONTENT_TYPE, "application/json");
-    h.insert(header::NAME, name);
-    h.insert(header::SCHEMA_ID, schema.id.as_str());
-    h.insert(header::SCHEMA_VERSION, schema.version.to_string().as_str());
-    h.insert(header::CORRELATION_ID, correlation);
+fn common_headers(h: &mut HeaderMap, msg_id: &str, name: &str, schema_id: &str, version: events::SchemaVersion, correlation: &str) {
+    h.insert(names::MSG_ID, msg_id);
+    h.insert(names::CONTENT_TYPE, "application/json");
+    h.insert(names::NAME, name);
+    h.insert(names::SCHEMA_ID, schema_id);
+    h.insert(names::SCHEMA_VERSION, version.to_string());
+    h.insert(names::CORRELATION_ID, correlation);
 }
 
 /// What the broker said when it stored a message.
@@ -198,12 +216,13 @@ impl Broker {
 impl Publisher {
     /// Publishes an event and waits until the broker has stored it.
     pub async fn publish<P: EventContract>(&self, event: &Envelope<P>) -> Result<Published, PublishError> {
-        self.publish_outgoing(Outgoing::event(event)).await
+        // Built again for a retry rather than copied for every attempt: the same bytes either way.
+        self.publish_with(|| Outgoing::event(event)).await
     }
 
     /// Publishes a command and waits until the broker has stored it.
     pub async fn publish_command<P: CommandContract>(&self, command: &Command<P>) -> Result<Published, PublishError> {
-        self.publish_outgoing(Outgoing::command(command)).await
+        self.publish_with(|| Outgoing::command(command)).await
     }
 
     /// How many publish attempts this publisher (and its clones) retried so far: a health signal
@@ -217,29 +236,35 @@ impl Publisher {
     /// deadline passes; the deadline is shorter than the duplicate window, so a retry of a
     /// message the broker did store is recognised as a duplicate, never stored twice.
     pub async fn publish_outgoing(&self, message: Outgoing) -> Result<Published, PublishError> {
-        let config = &self.broker.config;
+        self.publish_with(|| message.clone()).await
+    }
+
+    async fn publish_with(&self, make: impl Fn() -> Outgoing) -> Result<Published, PublishError> {
+        let config = &self.broker.0.config;
         let started = Instant::now();
         let mut backoff = Duration::from_millis(20);
         let mut attempts = 0u32;
         loop {
             attempts += 1;
+            let message = make();
+            // What the logs say, kept before the message is handed to the client.
+            let logged = tracing::enabled!(tracing::Level::INFO).then(|| Logged::of(&message));
             let remaining = config.publish_deadline.saturating_sub(started.elapsed());
-            let outcome = tokio::time::timeout(remaining.min(config.publish_attempt_timeout), self.attempt(&message)).await;
-            let (kind, reason) = match outcome {
-                Ok(Ok(ack)) => {
+            let (kind, reason) = match self.attempt(message, remaining.min(config.publish_attempt_timeout)).await {
+                Ok(ack) => {
                     let published = Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate, attempts };
-                    tracing::info!(
-                        subject = %message.subject, name = %message.name, msg_id = %message.msg_id,
-                        correlation_id = header_str(&message.headers, header::CORRELATION_ID),
-                        causation_id = header_str(&message.headers, header::CAUSATION_ID),
-                        stream = %published.stream, sequence = published.sequence, duplicate = published.duplicate,
-                        attempts, "published"
-                    );
+                    if let Some(l) = logged {
+                        tracing::info!(
+                            subject = %l.subject, name = %l.name, msg_id = %l.msg_id, correlation_id = %l.correlation_id,
+                            causation_id = %l.causation_id, stream = %published.stream, sequence = published.sequence,
+                            duplicate = published.duplicate, attempts, "published"
+                        );
+                    }
                     return Ok(published);
                 }
-                Ok(Err((kind, reason))) => (kind, reason),
-                Err(_) => (PublishErrorKind::Unavailable, "no acknowledgement in time".to_string()),
+                Err((kind, reason)) => (kind, reason),
             };
+            let message = make();
             let elapsed = started.elapsed();
             let give_up = kind == PublishErrorKind::Rejected || elapsed + backoff >= config.publish_deadline;
             if give_up {
@@ -255,14 +280,16 @@ impl Publisher {
         }
     }
 
+    /// One attempt. Handing the message to the client is bounded by `limit`; the wait for the
+    /// acknowledgement by the context's timeout (the attempt timeout), so that a pending publish
+    /// holds one timer, not two.
     async fn attempt(
         &self,
-        message: &Outgoing,
+        message: Outgoing,
+        limit: Duration,
     ) -> Result<async_nats::jetstream::publish::PublishAck, (PublishErrorKind, String)> {
-        let publish = PublishMessage::build()
-            .payload(message.body.clone())
-            .headers(message.headers.clone())
-            .message_id(message.msg_id.as_str());
+        // `Nats-Msg-Id` is among the headers already.
+        let publish = PublishMessage::build().payload(message.body).headers(message.headers);
         let classify = |kind: NatsKind, text: String| match kind {
             NatsKind::MaxPayloadExceeded | NatsKind::WrongLastMessageId | NatsKind::WrongLastSequence => {
                 (PublishErrorKind::Rejected, text)
@@ -270,13 +297,33 @@ impl Publisher {
             NatsKind::StreamNotFound => (PublishErrorKind::NoStream, text),
             _ => (PublishErrorKind::Unavailable, text),
         };
-        let ack = self
-            .broker
-            .jetstream
-            .send_publish(message.subject.clone(), publish)
+        let send = self.broker.0.jetstream.send_publish(message.subject, publish);
+        let ack = tokio::time::timeout(limit, send)
             .await
+            .map_err(|_| (PublishErrorKind::Unavailable, "the client did not take the message in time".to_string()))?
             .map_err(|e| classify(e.kind(), e.to_string()))?;
         ack.await.map_err(|e| classify(e.kind(), e.to_string()))
+    }
+}
+
+/// The fields a publish log line carries.
+struct Logged {
+    subject: String,
+    name: String,
+    msg_id: String,
+    correlation_id: String,
+    causation_id: String,
+}
+
+impl Logged {
+    fn of(m: &Outgoing) -> Self {
+        Logged {
+            subject: m.subject.clone(),
+            name: m.name.clone(),
+            msg_id: m.msg_id.clone(),
+            correlation_id: header_str(&m.headers, header::CORRELATION_ID).to_string(),
+            causation_id: header_str(&m.headers, header::CAUSATION_ID).to_string(),
+        }
     }
 }
 

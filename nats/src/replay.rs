@@ -125,7 +125,7 @@ impl Broker {
     /// Replays the dead letters `selection` picks, oldest first.
     pub async fn replay(&self, selection: &Replay) -> Result<ReplayReport, ReplayError> {
         let read = |e: &dyn std::fmt::Display| ReplayError::Read(e.to_string());
-        let stream = self.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(&e))?;
+        let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(&e))?;
         let config = pull::Config {
             filter_subject: selection.subject_filter(),
             ack_policy: AckPolicy::None,

@@ -171,6 +171,17 @@ impl Router {
         self.len() == 0
     }
 
+    /// The route for a message body, guessed from its first members when they are as the encoder
+    /// writes them (`true`: a guess, which a failed decode should check with [`Self::route`]).
+    pub(crate) fn route_fast(&self, bytes: &[u8], kind: Kind) -> (Arc<dyn Route>, bool) {
+        if kind == Kind::Event {
+            if let Some(route) = events::leading_identity(bytes).and_then(|(name, version)| self.lookup(name, version)) {
+                return (route, true);
+            }
+        }
+        (self.route(bytes, kind), false)
+    }
+
     /// The route for a message body; `kind` is what the stream holds, used when the body says
     /// neither `eventName` nor `commandName`.
     pub(crate) fn route(&self, bytes: &[u8], kind: Kind) -> Arc<dyn Route> {

@@ -1,5 +1,6 @@
 //! The streams and the bucket the transport needs, created or checked once at start-up.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, kv, stream};
@@ -180,11 +181,15 @@ impl SetupError {
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Broker {
-    pub(crate) client: async_nats::Client,
-    pub(crate) jetstream: jetstream::Context,
-    pub(crate) failures: kv::Store,
-    pub(crate) config: BrokerConfig,
+pub struct Broker(pub(crate) Arc<Shared>);
+
+/// What every clone of a [`Broker`] shares: cloning one (into each task, say) costs a count.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub client: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    pub failures: kv::Store,
+    pub config: BrokerConfig,
 }
 
 impl Broker {
@@ -203,22 +208,22 @@ impl Broker {
             ensure_stream(&jetstream, config.stream(name, subjects, age)).await?;
         }
         let failures = ensure_bucket(&jetstream, &config).await?;
-        Ok(Broker { client, jetstream, failures, config })
+        Ok(Broker(Arc::new(Shared { client, jetstream, failures, config })))
     }
 
     /// The connection this broker uses.
     pub fn client(&self) -> &async_nats::Client {
-        &self.client
+        &self.0.client
     }
 
     /// The JetStream context, for what the transport does not cover.
     pub fn jetstream(&self) -> &jetstream::Context {
-        &self.jetstream
+        &self.0.jetstream
     }
 
     /// The configuration it was set up with.
     pub fn config(&self) -> &BrokerConfig {
-        &self.config
+        &self.0.config
     }
 }
 

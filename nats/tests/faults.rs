@@ -59,19 +59,20 @@ async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_e
     publishing.await.unwrap();
 
     for (name, calls, running) in &services {
-        common::wait_until(&format!("{name} has recorded every id"), Duration::from_secs(120), || {
-            let n = running.stats.get().recorded;
-            async move { n as usize == EVENTS }
-        })
-        .await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while (running.stats.get().recorded as usize) < EVENTS {
+            assert!(Instant::now() < deadline, "{name} has not recorded every id within 120 s: {:?}", running.stats.get());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let calls = calls.lock().unwrap();
         let missing = events.iter().filter(|e| !calls.contains_key(&e.event_id())).count();
         assert_eq!(missing, 0, "{name}: events lost");
         let repeated: u32 = calls.values().map(|n| n - 1).sum();
         println!("{name}: {EVENTS} events, {repeated} repeated handler calls (server back after {back_after:?})");
         // Repeats happen only for ids whose handler finished while the server was down, before
-        // the mark reached it: at most the deliveries in flight at the kill.
-        assert!(repeated <= 16 * 2, "{name}: {repeated} repeated calls, more than the in-flight window");
+        // the mark reached it: at most the deliveries in hand at the kill (64 running, 64 asked
+        // ahead).
+        assert!(repeated <= 2 * 64, "{name}: {repeated} repeated calls, more than the in-flight window");
     }
     for (name, _, running) in services {
         let stats = running.stop().await;

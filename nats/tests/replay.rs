@@ -124,3 +124,34 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     assert_eq!(names(&report), ["OrderService/OrderShippedNotificationEvent"]);
     assert_eq!(common::dead_letters(&broker).await.len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replay_example_replays_what_it_selects_and_says_what_it_did() {
+    let server = common::server();
+    let broker = common::broker(&server).await;
+    let failing = Router::new().on(|_: Delivered<AnyEvent>| async { Err::<(), _>("down") });
+    let running = common::run(broker.consumer("PaymentService").retry_policy(once()).build().await.unwrap(), failing);
+    let event = common::inventory_event("ITEM001", 90);
+    broker.publisher().publish(&event).await.unwrap();
+    wait_dead_letters(&broker, 1).await;
+    running.stop().await;
+
+    // `cargo test` builds the examples beside the test binaries.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().parent().unwrap().join("examples").join("replay");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&example).args(args).env("NATS_URL", server.url()).output().expect("the replay example runs")
+    };
+    let out = run(&["--consumer", "OrderService"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 replayed, 0 left"));
+    let out = run(&["--consumer", "PaymentService", "--contract", "InventoryUpdatedIntegrationEvent"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("as {}:replay:", event.event_id())), "{stdout}");
+    assert!(stdout.contains("1 replayed, 0 left"), "{stdout}");
+    assert!(common::dead_letters(&broker).await.is_empty());
+    let out = run(&["--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since yesterday: not an RFC 3339 time"));
+}
