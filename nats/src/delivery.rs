@@ -100,7 +100,8 @@ fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-/// One delivery, from the broker's message to its answer.
+/// One delivery, from the broker's message to its answer. Every path but the common one (decoded,
+/// handled, acknowledged) is boxed, so that the future each delivery allocates stays small.
 pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
     bump(&shared.counters.delivered);
     let Ok(info) = message.info() else {
@@ -124,7 +125,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
         // The last allowed attempt never answered (a crash or a hang), or its dead-letter record
         // could not be written: the handler is not called again.
         let key = key();
-        let mut failures = shared.failures.load(&key).await;
+        let mut failures = Box::pin(shared.failures.load(&key)).await;
         if failures.last().map(|f| f.attempt) != Some(max) {
             let hung = ErrorInfo {
                 error_type: "events_nats::NoAnswer".to_string(),
@@ -134,7 +135,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
             failures.push(Failure::new(max, chrono::Utc::now(), hung));
         }
         let route = router.route(&bytes, shared.kind);
-        dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin(), &key).await;
+        Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin(), &key)).await;
         return;
     }
 
@@ -153,7 +154,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
         Err(error) => {
             let record = PoisonMessage::new(&bytes, message.headers.as_ref(), &error, origin());
             let out = dead_letter::poison_record(&record, &shared.name);
-            match shared.publisher.publish_outgoing(out).await {
+            match Box::pin(shared.publisher.publish_outgoing(out)).await {
                 Ok(_) => {
                     answer(&message, AckKind::Term, &shared.name).await;
                     bump(&shared.counters.poison);
@@ -185,12 +186,12 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
     };
     let claim = match &shared.processed {
         None => None,
-        Some(store) => match store.claim(&ids.id, attempt, sequence).await {
-            Ok(Claim::Owned(revision)) => Some(revision),
+        Some(store) => match Box::pin(store.claim(&ids.id, attempt, sequence)).await {
+            Ok(Claim::Owned(revision, token)) => Some((revision, token)),
             Ok(Claim::Processed(record)) => {
                 answer(&message, AckKind::Ack, &shared.name).await;
                 if attempt > 1 {
-                    shared.failures.clear(&key()).await;
+                    Box::pin(shared.failures.clear(&key())).await;
                 }
                 bump(&shared.counters.duplicates);
                 tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
@@ -233,8 +234,8 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
     };
     match result {
         Ok(()) => {
-            if let (Some(store), Some(revision)) = (&shared.processed, claim) {
-                match store.mark_processed(&ids.id, revision, attempt, sequence).await {
+            if let (Some(store), Some((revision, token))) = (&shared.processed, &claim) {
+                match Box::pin(store.mark_processed(&ids.id, (*revision, token), attempt, sequence)).await {
                     Ok(true) => bump(&shared.counters.recorded),
                     Ok(false) => {
                         bump(&shared.counters.claims_lost);
@@ -254,18 +255,18 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
             }
             answer(&message, AckKind::Ack, &shared.name).await;
             if attempt > 1 {
-                shared.failures.clear(&key()).await;
+                Box::pin(shared.failures.clear(&key())).await;
             }
             bump(&shared.counters.processed);
             tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
                 attempt, "processed");
         }
         Err(error) => {
-            if let (Some(store), Some(revision)) = (&shared.processed, claim) {
-                store.release(&ids.id, revision).await;
+            if let (Some(store), Some((revision, _))) = (&shared.processed, &claim) {
+                Box::pin(store.release(&ids.id, *revision)).await;
             }
             let failure = Failure::new(attempt, chrono::Utc::now(), error.clone());
-            let failures = shared.failures.push(&key(), failure).await;
+            let failures = Box::pin(shared.failures.push(&key(), failure)).await;
             if shared.policy.allows_retry(attempt - 1) {
                 let delay = shared.policy.delay(attempt, &mut *shared.rng.lock().unwrap_or_else(|p| p.into_inner()));
                 answer(&message, AckKind::Nak(Some(delay)), &shared.name).await;
@@ -273,7 +274,7 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
                 tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
                     attempt, retry_in = ?delay, error = %error.message, "handler failed; retrying");
             } else {
-                dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key()).await;
+                Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key())).await;
             }
         }
     }
@@ -300,7 +301,7 @@ async fn dead_letter(
         }
     };
     let name = out.name.clone();
-    match shared.publisher.publish_outgoing(out).await {
+    match Box::pin(shared.publisher.publish_outgoing(out)).await {
         Ok(_) => {
             answer(message, AckKind::Term, &shared.name).await;
             shared.failures.clear(key).await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_nats::jetstream::kv::{self, CreateErrorKind, UpdateErrorKind};
 use async_nats::jetstream::{self, stream};
 use chrono::{DateTime, Utc};
+use events::{RandomSource, SplitMix64};
 use serde::{Deserialize, Serialize};
 
 use crate::subject;
@@ -32,7 +33,7 @@ pub enum Processing {
 /// ```
 /// let entry: events_nats::ProcessingRecord = serde_json::from_value(serde_json::json!({
 ///     "status": "processed", "attempt": 2, "instance": "billing-7f9c:4d2a", "at": "2025-02-25T19:05:00Z",
-///     "streamSequence": 42
+///     "streamSequence": 42, "claim": "9f2c4e1d0b7a3856"
 /// })).unwrap();
 /// assert_eq!(entry.status, events_nats::Processing::Processed);
 /// ```
@@ -49,13 +50,17 @@ pub struct ProcessingRecord {
     pub at: DateTime<Utc>,
     /// The stream sequence of the message that carried the id.
     pub stream_sequence: u64,
+    /// Which claim wrote it: a random token per delivery, so that a delivery can tell its own
+    /// write (stored, its answer lost) from another's.
+    pub claim: String,
 }
 
 /// What claiming an id found.
 #[derive(Debug)]
 pub(crate) enum Claim {
-    /// This instance holds the id: run the handler. The revision to mark or release it with.
-    Owned(u64),
+    /// This delivery holds the id: run the handler. The revision to mark or release it with,
+    /// and the claim's token.
+    Owned(u64, String),
     /// Already processed: acknowledge without handling.
     Processed(ProcessingRecord),
     /// Another instance holds a live claim; it ends within this long.
@@ -107,16 +112,25 @@ impl ProcessedIds {
         Ok(ProcessedIds { store, claim_ttl, instance: instance_name() })
     }
 
-    fn record(&self, status: Processing, attempt: u32, stream_sequence: u64) -> bytes::Bytes {
-        let record = ProcessingRecord { status, attempt, instance: self.instance.clone(), at: Utc::now(), stream_sequence };
+    fn record(&self, status: Processing, attempt: u32, stream_sequence: u64, claim: &str) -> bytes::Bytes {
+        let record = ProcessingRecord {
+            status,
+            attempt,
+            instance: self.instance.clone(),
+            at: Utc::now(),
+            stream_sequence,
+            claim: claim.to_string(),
+        };
         serde_json::to_vec(&record).expect("a record always serializes").into()
     }
 
     pub async fn claim(&self, id: &str, attempt: u32, stream_sequence: u64) -> Result<Claim, String> {
+        let token = format!("{:016x}", SplitMix64::from_entropy().next_u64());
+        let value = self.record(Processing::InProgress, attempt, stream_sequence, &token);
         // A few rounds: each lost race is another instance making progress.
         for _ in 0..8 {
-            match self.store.create(id, self.record(Processing::InProgress, attempt, stream_sequence)).await {
-                Ok(revision) => return Ok(Claim::Owned(revision)),
+            match self.store.create(id, value.clone()).await {
+                Ok(revision) => return Ok(Claim::Owned(revision, token)),
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
                 Err(e) => return Err(format!("claiming {id}: {e}")),
             }
@@ -126,26 +140,19 @@ impl ProcessedIds {
             if entry.operation != kv::Operation::Put {
                 continue;
             }
-            let record: ProcessingRecord = match serde_json::from_slice(&entry.value) {
-                Ok(r) => r,
-                // Unreadable: treated as an expired claim, so that it is overwritten.
-                Err(_) => ProcessingRecord {
-                    status: Processing::InProgress,
-                    attempt: 0,
-                    instance: String::new(),
-                    at: DateTime::<Utc>::MIN_UTC,
-                    stream_sequence: 0,
-                },
-            };
-            if record.status == Processing::Processed {
-                return Ok(Claim::Processed(record));
+            // Unreadable: treated as an expired claim, so that it is overwritten.
+            let record: Option<ProcessingRecord> = serde_json::from_slice(&entry.value).ok();
+            if let Some(record) = &record {
+                if record.status == Processing::Processed {
+                    return Ok(Claim::Processed(record.clone()));
+                }
+                let age = (Utc::now() - record.at).to_std().unwrap_or_default();
+                if age < self.claim_ttl {
+                    return Ok(Claim::Held(self.claim_ttl - age));
+                }
             }
-            let age = (Utc::now() - record.at).to_std().unwrap_or_default();
-            if age < self.claim_ttl {
-                return Ok(Claim::Held(self.claim_ttl - age));
-            }
-            match self.store.update(id, self.record(Processing::InProgress, attempt, stream_sequence), entry.revision).await {
-                Ok(revision) => return Ok(Claim::Owned(revision)),
+            match self.store.update(id, value.clone(), entry.revision).await {
+                Ok(revision) => return Ok(Claim::Owned(revision, token)),
                 Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(e) => return Err(format!("taking over the expired claim of {id}: {e}")),
             }
@@ -156,15 +163,23 @@ impl ProcessedIds {
     /// Marks `id` processed, if this instance still holds its claim, retrying while the broker
     /// does not answer. `Ok(false)`: the claim was taken over (it had expired), and the other
     /// instance writes the record.
-    pub async fn mark_processed(&self, id: &str, revision: u64, attempt: u32, stream_sequence: u64) -> Result<bool, String> {
-        let value = self.record(Processing::Processed, attempt, stream_sequence);
+    pub async fn mark_processed(
+        &self,
+        id: &str,
+        (revision, token): (u64, &str),
+        attempt: u32,
+        stream_sequence: u64,
+    ) -> Result<bool, String> {
+        let value = self.record(Processing::Processed, attempt, stream_sequence, token);
         let mut backoff = Duration::from_millis(20);
         // Past the claim's lifetime another delivery may take it over: no point trying longer.
         let deadline = tokio::time::Instant::now() + self.claim_ttl;
         loop {
             match self.store.update(id, value.clone(), revision).await {
                 Ok(_) => return Ok(true),
-                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => return Ok(false),
+                // Either another instance took the claim over, or an earlier try of ours was
+                // stored and its answer lost: the record says which.
+                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => return Ok(self.recorded_by(id, token).await),
                 Err(e) if tokio::time::Instant::now() + backoff < deadline => {
                     tracing::warn!(id, error = %e, retry_in = ?backoff, "could not mark processed; retrying");
                     tokio::time::sleep(backoff).await;
@@ -173,6 +188,13 @@ impl ProcessedIds {
                 Err(e) => return Err(format!("marking {id} processed: {e}")),
             }
         }
+    }
+
+    /// Whether the record of `id` is the processed record of claim `token`.
+    async fn recorded_by(&self, id: &str, token: &str) -> bool {
+        let Ok(Some(bytes)) = self.store.get(id).await else { return false };
+        serde_json::from_slice::<ProcessingRecord>(&bytes)
+            .is_ok_and(|r| r.status == Processing::Processed && r.claim == token)
     }
 
     /// Gives the claim up after a failure, so that the retry can take it at once.

@@ -76,6 +76,7 @@ async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_e
     }
     for (name, _, running) in services {
         let stats = running.stop().await;
+        println!("{name}: {stats:?}");
         assert_eq!(stats.recorded as usize, EVENTS, "{name}: an id recorded twice or not at all: {stats:?}");
         assert_eq!(stats.dead_lettered + stats.poison, 0, "{name}: {stats:?}");
     }
