@@ -5,7 +5,10 @@
 //! broker after the [`events::RetryPolicy`]'s delay, with `retryCount` the broker's delivery
 //! count; past the last attempt the message is recorded in the dead-letter stream as an
 //! [`events::DeadLetter`] and terminated. Delivery is at least once: a handler can see a message
-//! again (a crash before its acknowledgement, a publish repeated outside the duplicate window).
+//! again (a crash before its acknowledgement, a publish repeated outside the duplicate window);
+//! an idempotent consumer ([`ConsumerBuilder::idempotent`]) keeps the ids it processed in the broker
+//! and skips them, so that handling is effectively once. Dead letters go back, for the consumer
+//! that failed them only, with [`Broker::replay`].
 //!
 //! # Subjects, streams and headers
 //!
