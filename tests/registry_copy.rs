@@ -97,7 +97,15 @@ fn copy_workspace() -> tempfile::TempDir {
         std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
     }
     for sub in [
-        "src", "schemas", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner", "nats/src",
+        "src",
+        "schemas",
+        "benches",
+        "tests",
+        "codegen/src",
+        "conformance/src",
+        "conformance/runner",
+        "nats/src",
+        "nats/benches",
     ] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }

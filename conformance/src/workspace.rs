@@ -24,7 +24,9 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         dir.join("Cargo.toml"),
         format!("{manifest}\n[package.metadata.events.vendor]\n\"{prefix}\" = \"{folder}\"\n"),
     )?;
-    for sub in ["src", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner", "nats/src"] {
+    for sub in
+        ["src", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner", "nats/src", "nats/benches"]
+    {
         let _ = fs::remove_dir_all(dir.join(sub));
         copy_dir(&workspace.join(sub), &dir.join(sub))?;
     }

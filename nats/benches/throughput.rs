@@ -105,11 +105,13 @@ async fn main() {
 
         // Raw: the same bytes and headers as the typed path writes, prepared beforehand.
         let prepared = |offset: usize| -> Vec<Outgoing> {
-            (0..n).map(|i| {
-                let mut out = Outgoing::event(&event(offset + i));
-                out.subject = out.subject.replacen("events.", "raw.", 1);
-                out
-            }).collect()
+            (0..n)
+                .map(|i| {
+                    let mut out = Outgoing::event(&event(offset + i));
+                    out.subject = out.subject.replacen("events.", "raw.", 1);
+                    out
+                })
+                .collect()
         };
         let batch = prepared(0);
         let t = Instant::now();
@@ -120,10 +122,17 @@ async fn main() {
         let batch = prepared(n);
         let (wall, cpu) = measured(n, async {
             let t = Instant::now();
-            futures_stream::iter(batch.iter()).map(|out| { let js = js.clone(); async move { raw_publish(&js, out).await.await.unwrap() } })
-                .buffer_unordered(WINDOW).for_each(|_| async {}).await;
+            futures_stream::iter(batch.iter())
+                .map(|out| {
+                    let js = js.clone();
+                    async move { raw_publish(&js, out).await.await.unwrap() }
+                })
+                .buffer_unordered(WINDOW)
+                .for_each(|_| async {})
+                .await;
             t.elapsed()
-        }).await;
+        })
+        .await;
         raw.publish_pipelined.push(rate(n, wall));
         raw.cpu_pipelined.push(cpu);
         let (wall, cpu) = measured(2 * n, raw_consume(&js, 2 * n)).await;
@@ -143,10 +152,17 @@ async fn main() {
         typed.publish_awaited.push(rate(n, t.elapsed()));
         let (wall, cpu) = measured(n, async {
             let t = Instant::now();
-            futures_stream::iter(0..n).map(|i| { let (p, e) = (publisher.clone(), build(i)); async move { p.publish(&e).await.unwrap() } })
-                .buffer_unordered(WINDOW).for_each(|_| async {}).await;
+            futures_stream::iter(0..n)
+                .map(|i| {
+                    let (p, e) = (publisher.clone(), build(i));
+                    async move { p.publish(&e).await.unwrap() }
+                })
+                .buffer_unordered(WINDOW)
+                .for_each(|_| async {})
+                .await;
             t.elapsed()
-        }).await;
+        })
+        .await;
         typed.publish_pipelined.push(rate(n, wall));
         typed.cpu_pipelined.push(cpu);
         let (wall, cpu) = measured(2 * n, typed_consume(&broker, &format!("typed{round}"), 2 * n, false)).await;
@@ -166,7 +182,12 @@ async fn main() {
     println!("| path | publish, each ack awaited | publish, pipelined ({WINDOW} in flight) | consume with acks |");
     println!("|---|---|---|---|");
     println!("| raw async-nats | {rp:.0} msg/s | {rpp:.0} msg/s | {rc:.0} msg/s |");
-    println!("| typed | {tp:.0} msg/s ({:.2}×) | {tpp:.0} msg/s ({:.2}×) | {tc:.0} msg/s ({:.2}×) |", tp / rp, tpp / rpp, tc / rc);
+    println!(
+        "| typed | {tp:.0} msg/s ({:.2}×) | {tpp:.0} msg/s ({:.2}×) | {tc:.0} msg/s ({:.2}×) |",
+        tp / rp,
+        tpp / rpp,
+        tc / rc
+    );
     println!("| typed, idempotency store | (as typed) | (as typed) | {sc:.0} msg/s ({:.2}×) |", sc / rc);
     println!();
     println!("client CPU per message (this process, every thread), median:");
@@ -179,7 +200,8 @@ async fn main() {
 }
 
 async fn raw_publish(js: &jetstream::Context, out: &Outgoing) -> jetstream::context::PublishAckFuture {
-    let msg = PublishMessage::build().payload(out.body.clone()).headers(out.headers.clone()).message_id(out.msg_id.as_str());
+    let msg =
+        PublishMessage::build().payload(out.body.clone()).headers(out.headers.clone()).message_id(out.msg_id.as_str());
     js.send_publish(out.subject.clone(), msg).await.unwrap()
 }
 
@@ -187,7 +209,12 @@ async fn raw_publish(js: &jetstream::Context, out: &Outgoing) -> jetstream::cont
 async fn raw_consume(js: &jetstream::Context, n: usize) -> Duration {
     let stream = js.get_stream("RAW").await.unwrap();
     let consumer = stream
-        .create_consumer(pull::Config { durable_name: Some("raw".into()), ack_policy: AckPolicy::Explicit, max_ack_pending: 1000, ..Default::default() })
+        .create_consumer(pull::Config {
+            durable_name: Some("raw".into()),
+            ack_policy: AckPolicy::Explicit,
+            max_ack_pending: 1000,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let t = Instant::now();
@@ -203,7 +230,10 @@ async fn raw_consume(js: &jetstream::Context, n: usize) -> Duration {
 
 /// Reads `n` events through the transport: decoded, validated, handed to a handler, acknowledged.
 async fn typed_consume(broker: &Broker, name: &str, n: usize, idempotent: bool) -> Duration {
-    let mut builder = broker.consumer(name).events("events.domain.OrderCreatedEvent").concurrency(env_usize("EVENTS_BENCH_CONCURRENCY", 64));
+    let mut builder = broker
+        .consumer(name)
+        .events("events.domain.OrderCreatedEvent")
+        .concurrency(env_usize("EVENTS_BENCH_CONCURRENCY", 64));
     if idempotent {
         builder = builder.idempotent(Duration::from_secs(24 * 3600));
     }
@@ -222,7 +252,9 @@ async fn typed_consume(broker: &Broker, name: &str, n: usize, idempotent: bool) 
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let t = Instant::now();
-    let run = tokio::spawn(consumer.run(router, async move { let _ = stopped.await; }));
+    let run = tokio::spawn(consumer.run(router, async move {
+        let _ = stopped.await;
+    }));
     done.notified().await;
     let elapsed = t.elapsed();
     let _ = stop.send(());

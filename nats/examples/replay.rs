@@ -71,7 +71,10 @@ async fn main() {
     match broker.replay(&selection).await {
         Ok(report) => {
             for r in &report.replayed {
-                println!("replayed dead letter {} ({} of {}) to {} as {}", r.dead_letter_sequence, r.name, r.consumer, r.subject, r.msg_id);
+                println!(
+                    "replayed dead letter {} ({} of {}) to {} as {}",
+                    r.dead_letter_sequence, r.name, r.consumer, r.subject, r.msg_id
+                );
             }
             for (sequence, why) in &report.left {
                 println!("left dead letter {sequence}: {why}");

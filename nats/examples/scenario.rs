@@ -86,7 +86,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let order_stock = Router::new().on({
         let p = progress_tx.clone();
         move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
-            say("OrderService", format!("{} now at {} in {} (retryCount {})", *e.payload().item_id, e.payload().new_quantity, *e.payload().warehouse_id, e.retry_count()));
+            say(
+                "OrderService",
+                format!(
+                    "{} now at {} in {} (retryCount {})",
+                    *e.payload().item_id,
+                    e.payload().new_quantity,
+                    *e.payload().warehouse_id,
+                    e.retry_count()
+                ),
+            );
             p.send_modify(|s| s.order_saw_stock = true);
             async { Ok::<_, String>(()) }
         }
@@ -111,16 +120,36 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let now = Instant::now();
             let ceiling = retry.backoff(e.retry_count());
             let waited = last_delivery.lock().unwrap().replace(now).map(|t| {
-                format!(", {:.0} ms after the last (policy: {:?} to {:?})", (now - t).as_secs_f64() * 1000.0, ceiling / 2, ceiling)
+                format!(
+                    ", {:.0} ms after the last (policy: {:?} to {:?})",
+                    (now - t).as_secs_f64() * 1000.0,
+                    ceiling / 2,
+                    ceiling
+                )
             });
             let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
             let ok = n >= 3;
-            say("PaymentService", format!("{} delivery {} (retryCount {}){}: {}", *e.payload().item_id, e.attempt(), e.retry_count(),
-                waited.unwrap_or_default(), if ok { "reserved funds" } else { "payment provider unavailable" }));
+            say(
+                "PaymentService",
+                format!(
+                    "{} delivery {} (retryCount {}){}: {}",
+                    *e.payload().item_id,
+                    e.attempt(),
+                    e.retry_count(),
+                    waited.unwrap_or_default(),
+                    if ok { "reserved funds" } else { "payment provider unavailable" }
+                ),
+            );
             if ok {
                 p.send_modify(|s| s.payment_saw_stock = true);
             }
-            async move { if ok { Ok(()) } else { Err("payment provider unavailable") } }
+            async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err("payment provider unavailable")
+                }
+            }
         }
     });
 
@@ -135,8 +164,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let notify_commands = Router::new().on({
         let p = progress_tx.clone();
         move |c: Delivered<SendOrderConfirmationCommand>| {
-            say("NotificationService", format!("confirmation of {} sent to {} (causationId {})", *c.payload().order_id, *c.payload().customer_id,
-                c.causation_id().map(|c| c.to_string()).unwrap_or_default()));
+            say(
+                "NotificationService",
+                format!(
+                    "confirmation of {} sent to {} (causationId {})",
+                    *c.payload().order_id,
+                    *c.payload().customer_id,
+                    c.causation_id().map(|c| c.to_string()).unwrap_or_default()
+                ),
+            );
             p.send_modify(|s| s.confirmation_sent = true);
             async { Ok::<_, String>(()) }
         }
@@ -155,19 +191,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         say(service, format!("consuming {filter}"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         stops.push(stop);
-        runs.push(tokio::spawn(consumer.run(router, async move { let _ = stopped.await; })));
+        runs.push(tokio::spawn(consumer.run(router, async move {
+            let _ = stopped.await;
+        })));
     }
 
     // InventoryService publishes.
-    let stock: events::inventory_updated_schema::InventoryUpdatedIntegrationEventPayload =
-        serde_json::from_value(serde_json::json!({ "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-EU-1" }))?;
+    let stock: events::inventory_updated_schema::InventoryUpdatedIntegrationEventPayload = serde_json::from_value(
+        serde_json::json!({ "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-EU-1" }),
+    )?;
     let event = InventoryUpdatedIntegrationEvent::new(stock, Metadata::new("stock-count", "InventoryService"))?;
     let published = broker.publisher().publish(&event).await?;
-    say("InventoryService", format!("published {} {} (stream sequence {})", event.event_name(), event.event_id(), published.sequence));
+    say(
+        "InventoryService",
+        format!("published {} {} (stream sequence {})", event.event_name(), event.event_id(), published.sequence),
+    );
 
     // Someone publishes a broken message on the same subject.
-    broker.jetstream()
-        .publish("events.integration.InventoryUpdatedIntegrationEvent", r#"{"eventName":"InventoryUpdatedIntegrationEvent","eventId":"42"}"#.into())
+    broker
+        .jetstream()
+        .publish(
+            "events.integration.InventoryUpdatedIntegrationEvent",
+            r#"{"eventName":"InventoryUpdatedIntegrationEvent","eventId":"42"}"#.into(),
+        )
         .await?
         .await?;
     say("a misbehaving tool", "published a malformed InventoryUpdatedIntegrationEvent".to_string());
@@ -178,11 +224,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }))?;
     let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
     broker.publisher().publish_command(&create).await?;
-    say("OrderManagementSystem", format!("sent CreateOrderCommand {} (correlationId {})", create.command_id(), create.correlation_id()));
+    say(
+        "OrderManagementSystem",
+        format!("sent CreateOrderCommand {} (correlationId {})", create.command_id(), create.correlation_id()),
+    );
 
     let watch_dead_letters = tokio::spawn(read_dead_letters(dead_letters, progress_tx.clone()));
 
-    let finished = tokio::time::timeout(Duration::from_secs(60), progress.wait_for(Progress::done)).await.map(|r| r.is_ok());
+    let finished =
+        tokio::time::timeout(Duration::from_secs(60), progress.wait_for(Progress::done)).await.map(|r| r.is_ok());
     watch_dead_letters.abort();
     for stop in stops {
         let _ = stop.send(());
@@ -212,19 +262,29 @@ async fn create_order(
     command: Delivered<CreateOrderCommand>,
     progress: &watch::Sender<Progress>,
 ) -> Result<(), String> {
-    let items: Vec<serde_json::Value> = command.payload().items.iter().map(|i| serde_json::to_value(i).unwrap()).collect();
+    let items: Vec<serde_json::Value> =
+        command.payload().items.iter().map(|i| serde_json::to_value(i).unwrap()).collect();
     let total: f64 = command.payload().items.iter().map(|i| i.price * i.quantity.get() as f64).sum();
     let payload = serde_json::from_value(serde_json::json!({
         "orderId": "ORD12345", "customerId": command.payload().customer_id.as_str(), "items": items, "totalAmount": total
     }))
     .map_err(|e| e.to_string())?;
     let created = OrderCreatedEvent::caused_by(command.message(), payload).map_err(|e| e.to_string())?;
-    if created.causation_id() != Some(command.command_id().into()) || created.correlation_id() != command.correlation_id() {
+    if created.causation_id() != Some(command.command_id().into())
+        || created.correlation_id() != command.correlation_id()
+    {
         return Err("the causation chain broke".into());
     }
     publisher.publish(&created).await.map_err(|e| e.to_string())?;
-    say("OrderService", format!("handled CreateOrderCommand {}; published OrderCreatedEvent {} (causationId {})",
-        command.command_id(), created.event_id(), command.command_id()));
+    say(
+        "OrderService",
+        format!(
+            "handled CreateOrderCommand {}; published OrderCreatedEvent {} (causationId {})",
+            command.command_id(),
+            created.event_id(),
+            command.command_id()
+        ),
+    );
     progress.send_modify(|s| s.order_created = true);
     Ok(())
 }
@@ -243,13 +303,22 @@ async fn request_confirmation(
         return Err("the causation chain broke".into());
     }
     publisher.publish_command(&confirm).await.map_err(|e| e.to_string())?;
-    say("NotificationService", format!("handled OrderCreatedEvent {}; sent SendOrderConfirmationCommand {} (correlationId {})",
-        event.event_id(), confirm.command_id(), confirm.correlation_id()));
+    say(
+        "NotificationService",
+        format!(
+            "handled OrderCreatedEvent {}; sent SendOrderConfirmationCommand {} (correlationId {})",
+            event.event_id(),
+            confirm.command_id(),
+            confirm.correlation_id()
+        ),
+    );
     progress.send_modify(|s| s.confirmation_requested = true);
     Ok(())
 }
 
-async fn dead_letter_reader(broker: &Broker) -> Result<async_nats::jetstream::consumer::PullConsumer, Box<dyn std::error::Error>> {
+async fn dead_letter_reader(
+    broker: &Broker,
+) -> Result<async_nats::jetstream::consumer::PullConsumer, Box<dyn std::error::Error>> {
     use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
     let stream = broker.jetstream().get_stream("DEAD_LETTERS").await?;
     let config = pull::Config { ack_policy: AckPolicy::None, deliver_policy: DeliverPolicy::New, ..Default::default() };
@@ -264,9 +333,20 @@ async fn read_dead_letters(
     let mut messages = reader.messages().await.map_err(|e| e.to_string())?;
     while let Some(Ok(m)) = messages.next().await {
         let record: serde_json::Value = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
-        let header = |name: &str| m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string()).unwrap_or_default();
-        say("dead letters", format!("{} gave up on {} message {} of {}: {}", header("Events-Consumer"), header("Events-Dead-Letter"),
-            header("Events-Origin-Sequence"), header("Events-Origin-Subject"), record["error"]["message"].as_str().unwrap_or("?")));
+        let header = |name: &str| {
+            m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string()).unwrap_or_default()
+        };
+        say(
+            "dead letters",
+            format!(
+                "{} gave up on {} message {} of {}: {}",
+                header("Events-Consumer"),
+                header("Events-Dead-Letter"),
+                header("Events-Origin-Sequence"),
+                header("Events-Origin-Subject"),
+                record["error"]["message"].as_str().unwrap_or("?")
+            ),
+        );
         progress.send_modify(|s| s.poison_dead_lettered += 1);
     }
     Ok(())

@@ -192,9 +192,15 @@ impl ConsumerBuilder {
         let consumer = stream.create_consumer(config).await.map_err(|e| broker_err("creating the consumer", &e))?;
         let processed = match self.idempotent {
             Some(horizon) => Some(
-                ProcessedIds::open(&self.broker.0.jetstream, &self.name, horizon, self.broker.0.config.replicas, self.ack_wait)
-                    .await
-                    .map_err(|e| broker_err("the processed-id bucket", &e))?,
+                ProcessedIds::open(
+                    &self.broker.0.jetstream,
+                    &self.name,
+                    horizon,
+                    self.broker.0.config.replicas,
+                    self.ack_wait,
+                )
+                .await
+                .map_err(|e| broker_err("the processed-id bucket", &e))?,
             ),
             None => None,
         };
@@ -374,4 +380,3 @@ impl std::fmt::Debug for StatsHandle {
         self.get().fmt(f)
     }
 }
-

@@ -139,7 +139,13 @@ fn outgoing(origin: &Origin, consumer: &str, headers: HeaderMap, body: Vec<u8>, 
     );
     let mut headers = headers;
     headers.insert(header::MSG_ID, msg_id.as_str());
-    Outgoing { subject: subject::dead_letter_subject(consumer, &origin.queue), headers, body: Bytes::from(body), msg_id, name }
+    Outgoing {
+        subject: subject::dead_letter_subject(consumer, &origin.queue),
+        headers,
+        body: Bytes::from(body),
+        msg_id,
+        name,
+    }
 }
 
 fn record_headers(kind: &str, origin: &Origin, consumer: &str) -> HeaderMap {

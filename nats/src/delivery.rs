@@ -218,20 +218,25 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
     tracing::info!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
         causation_id = %ids.causation_id, attempt, retry_count = attempt - 1, "delivered");
 
-    let result = match tokio::time::timeout(shared.handler_timeout, AssertUnwindSafe(async move { run().await }).catch_unwind()).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => {
-            let text = panic.downcast_ref::<&str>().map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_string());
-            Err(ErrorInfo { error_type: "events_nats::HandlerPanicked".into(), message: text, causes: vec![] })
-        }
-        Err(_) => Err(ErrorInfo {
-            error_type: "events_nats::HandlerTimedOut".into(),
-            message: format!("no answer within the handler timeout of {:?}", shared.handler_timeout),
-            causes: vec![],
-        }),
-    };
+    let result =
+        match tokio::time::timeout(shared.handler_timeout, AssertUnwindSafe(async move { run().await }).catch_unwind())
+            .await
+        {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_string());
+                Err(ErrorInfo { error_type: "events_nats::HandlerPanicked".into(), message: text, causes: vec![] })
+            }
+            Err(_) => Err(ErrorInfo {
+                error_type: "events_nats::HandlerTimedOut".into(),
+                message: format!("no answer within the handler timeout of {:?}", shared.handler_timeout),
+                causes: vec![],
+            }),
+        };
     match result {
         Ok(()) => {
             if let (Some(store), Some((revision, token))) = (&shared.processed, &claim) {
@@ -274,7 +279,8 @@ pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
                 tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
                     attempt, retry_in = ?delay, error = %error.message, "handler failed; retrying");
             } else {
-                Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key())).await;
+                Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key()))
+                    .await;
             }
         }
     }
@@ -294,7 +300,9 @@ async fn dead_letter(
     key: &str,
 ) {
     let out = match route.record(bytes, attempts) {
-        Ok((ids, value)) => dead_letter::message_record(shared.kind, value, &ids, attempts, failures, origin, &shared.name),
+        Ok((ids, value)) => {
+            dead_letter::message_record(shared.kind, value, &ids, attempts, failures, origin, &shared.name)
+        }
         Err(error) => {
             let record = PoisonMessage::new(bytes, message.headers.as_ref(), &error, origin.clone());
             dead_letter::poison_record(&record, &shared.name)
@@ -325,6 +333,7 @@ async fn answer(message: &Message, kind: AckKind, consumer: &str) {
 /// The `Events-Replay-For` header, found without building a header name (which allocates).
 fn replay_for(message: &Message) -> Option<&str> {
     let headers = message.headers.as_ref()?;
-    let (_, values) = headers.iter().find(|(name, _)| AsRef::<str>::as_ref(*name).eq_ignore_ascii_case(header::REPLAY_FOR))?;
+    let (_, values) =
+        headers.iter().find(|(name, _)| AsRef::<str>::as_ref(*name).eq_ignore_ascii_case(header::REPLAY_FOR))?;
     values.first().map(|v| v.as_str())
 }

@@ -179,7 +179,9 @@ impl ProcessedIds {
                 Ok(_) => return Ok(true),
                 // Either another instance took the claim over, or an earlier try of ours was
                 // stored and its answer lost: the record says which.
-                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => return Ok(self.recorded_by(id, token).await),
+                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => {
+                    return Ok(self.recorded_by(id, token).await)
+                }
                 Err(e) if tokio::time::Instant::now() + backoff < deadline => {
                     tracing::warn!(id, error = %e, retry_in = ?backoff, "could not mark processed; retrying");
                     tokio::time::sleep(backoff).await;

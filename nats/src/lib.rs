@@ -72,12 +72,12 @@ mod setup;
 pub mod subject;
 
 pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, StatsHandle};
-pub use delivery::Stats;
 pub use dead_letter::{DecodeFailure, PoisonMessage};
+pub use delivery::Stats;
 pub use idempotency::{Processing, ProcessingRecord};
-pub use replay::{Replay, ReplayError, ReplayReport, Replayed};
 pub use message::{Delivered, Ids, Incoming, Kind};
 pub use publish::{Outgoing, PublishError, PublishErrorKind, Published, Publisher};
+pub use replay::{Replay, ReplayError, ReplayReport, Replayed};
 pub use router::{Handler, HandlerFuture, Router};
 pub use server::{LocalServer, ServerError, INSTALL_HINT};
 pub use setup::{Broker, BrokerConfig, SetupError, SetupErrorKind};

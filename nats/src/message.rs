@@ -3,7 +3,9 @@
 use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
-use events::{AnyCommand, AnyEvent, Command, CommandContract, DecodeError, Envelope, EventContract, Origin, SchemaVersion};
+use events::{
+    AnyCommand, AnyEvent, Command, CommandContract, DecodeError, Envelope, EventContract, Origin, SchemaVersion,
+};
 use serde::Serialize;
 
 /// Whether a message is an event or a command.

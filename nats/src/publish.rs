@@ -68,7 +68,14 @@ impl Outgoing {
         headers.insert(names::KIND, "event");
         headers.insert(names::EVENT_TYPE, subject::type_token(event.event_type()));
         let msg_id = event.event_id().to_string();
-        common_headers(&mut headers, &msg_id, P::NAME, P::SCHEMA_REF.id, P::SCHEMA_REF.version, &event.correlation_id().to_string());
+        common_headers(
+            &mut headers,
+            &msg_id,
+            P::NAME,
+            P::SCHEMA_REF.id,
+            P::SCHEMA_REF.version,
+            &event.correlation_id().to_string(),
+        );
         if let Some(c) = event.causation_id() {
             headers.insert(names::CAUSATION_ID, c.to_string().as_str());
         }
@@ -84,14 +91,27 @@ impl Outgoing {
         let mut headers = HeaderMap::new();
         headers.insert(names::KIND, "command");
         let msg_id = command.command_id().to_string();
-        common_headers(&mut headers, &msg_id, P::NAME, P::SCHEMA_REF.id, P::SCHEMA_REF.version, &command.correlation_id().to_string());
+        common_headers(
+            &mut headers,
+            &msg_id,
+            P::NAME,
+            P::SCHEMA_REF.id,
+            P::SCHEMA_REF.version,
+            &command.correlation_id().to_string(),
+        );
         if let Some(c) = command.causation_id() {
             headers.insert(names::CAUSATION_ID, c.to_string().as_str());
         }
         for tag in command.tags() {
             headers.append(names::TAG, tag.as_str());
         }
-        Outgoing { subject, headers, body: Bytes::from(command.to_json()), msg_id, name: command.command_name().to_string() }
+        Outgoing {
+            subject,
+            headers,
+            body: Bytes::from(command.to_json()),
+            msg_id,
+            name: command.command_name().to_string(),
+        }
     }
 }
 
@@ -128,7 +148,14 @@ impl Outgoing {
     }
 }
 
-fn common_headers(h: &mut HeaderMap, msg_id: &str, name: &str, schema_id: &str, version: events::SchemaVersion, correlation: &str) {
+fn common_headers(
+    h: &mut HeaderMap,
+    msg_id: &str,
+    name: &str,
+    schema_id: &str,
+    version: events::SchemaVersion,
+    correlation: &str,
+) {
     h.insert(names::MSG_ID, msg_id);
     h.insert(names::CONTENT_TYPE, "application/json");
     h.insert(names::NAME, name);
@@ -252,7 +279,8 @@ impl Publisher {
             let remaining = config.publish_deadline.saturating_sub(started.elapsed());
             let (kind, reason) = match self.attempt(message, remaining.min(config.publish_attempt_timeout)).await {
                 Ok(ack) => {
-                    let published = Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate, attempts };
+                    let published =
+                        Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate, attempts };
                     if let Some(l) = logged {
                         tracing::info!(
                             subject = %l.subject, name = %l.name, msg_id = %l.msg_id, correlation_id = %l.correlation_id,

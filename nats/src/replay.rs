@@ -139,7 +139,13 @@ impl Broker {
         if pending == 0 {
             return Ok(report);
         }
-        let mut batch = reader.fetch().max_messages(pending).expires(Duration::from_secs(10)).messages().await.map_err(|e| read(&e))?;
+        let mut batch = reader
+            .fetch()
+            .max_messages(pending)
+            .expires(Duration::from_secs(10))
+            .messages()
+            .await
+            .map_err(|e| read(&e))?;
         let publisher = self.publisher();
         let mut seen = 0;
         while seen < pending {
@@ -148,17 +154,28 @@ impl Broker {
             let message = message.map_err(|e| read(&e))?;
             let info = message.info().map_err(|e| read(&e))?;
             let sequence = info.stream_sequence;
-            let stored_at = DateTime::from_timestamp_nanos(i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX));
+            let stored_at = DateTime::from_timestamp_nanos(
+                i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX),
+            );
             let headers = message.headers.clone().unwrap_or_default();
             let get = |name: &str| headers.get(name).map(|v| v.as_str().to_string()).unwrap_or_default();
-            let (kind, consumer, origin_subject, name) = (get(header::DEAD_LETTER), get(header::CONSUMER), get(header::ORIGIN_SUBJECT), get(header::NAME));
+            let (kind, consumer, origin_subject, name) =
+                (get(header::DEAD_LETTER), get(header::CONSUMER), get(header::ORIGIN_SUBJECT), get(header::NAME));
             if selection.contract.as_ref().is_some_and(|c| *c != name)
                 || selection.since.is_some_and(|t| stored_at < t)
                 || selection.until.is_some_and(|t| stored_at >= t)
             {
                 continue;
             }
-            let out = match replay_message(&kind, &message.payload, &headers, sequence, &consumer, &origin_subject, selection.poison) {
+            let out = match replay_message(
+                &kind,
+                &message.payload,
+                &headers,
+                sequence,
+                &consumer,
+                &origin_subject,
+                selection.poison,
+            ) {
                 Ok(out) => out,
                 Err(why) => {
                     report.left.push((sequence, why));
@@ -208,12 +225,14 @@ fn replay_message(
                 message["retryCount"] = 0.into();
                 message["eventStatus"] = "created".into();
             }
-            let out = Outgoing::from_json(&message, origin_subject).map_err(|e| format!("the {kind} no longer decodes: {e}"))?;
+            let out = Outgoing::from_json(&message, origin_subject)
+                .map_err(|e| format!("the {kind} no longer decodes: {e}"))?;
             let id = out.msg_id.clone();
             (out, id)
         }
         "poison" if poison => {
-            let record: crate::PoisonMessage = serde_json::from_value(record).map_err(|e| format!("unreadable poison record: {e}"))?;
+            let record: crate::PoisonMessage =
+                serde_json::from_value(record).map_err(|e| format!("unreadable poison record: {e}"))?;
             let body = record.body_bytes().map_err(|e| format!("unreadable poison body: {e}"))?;
             let mut headers = HeaderMap::new();
             for (name, values) in &record.headers {
@@ -224,7 +243,13 @@ fn replay_message(
                 }
             }
             let id = record_headers.get(header::MSG_ID).map(|v| v.as_str().to_string()).unwrap_or_default();
-            let out = Outgoing { subject: origin_subject.to_string(), headers, body: Bytes::from(body), msg_id: String::new(), name: String::new() };
+            let out = Outgoing {
+                subject: origin_subject.to_string(),
+                headers,
+                body: Bytes::from(body),
+                msg_id: String::new(),
+                name: String::new(),
+            };
             (out, id)
         }
         "poison" => return Err("a poison message (include_poison replays it)".into()),

@@ -175,7 +175,8 @@ impl Router {
     /// writes them (`true`: a guess, which a failed decode should check with [`Self::route`]).
     pub(crate) fn route_fast(&self, bytes: &[u8], kind: Kind) -> (Arc<dyn Route>, bool) {
         if kind == Kind::Event {
-            if let Some(route) = events::leading_identity(bytes).and_then(|(name, version)| self.lookup(name, version)) {
+            if let Some(route) = events::leading_identity(bytes).and_then(|(name, version)| self.lookup(name, version))
+            {
                 return (route, true);
             }
         }

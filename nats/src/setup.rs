@@ -230,9 +230,15 @@ impl Broker {
 async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Result<(), SetupError> {
     let name = wanted.name.clone();
     let existing = match js.get_stream(&name).await {
-        Ok(mut s) => Some(s.info().await.map_err(|e| SetupError::broker(format!("reading stream {name}"), e))?.config.clone()),
-        Err(e) if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(ref j)
-            if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND) => None,
+        Ok(mut s) => {
+            Some(s.info().await.map_err(|e| SetupError::broker(format!("reading stream {name}"), e))?.config.clone())
+        }
+        Err(e)
+            if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(ref j)
+            if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND) =>
+        {
+            None
+        }
         Err(e) => return Err(SetupError::broker(format!("looking up stream {name}"), e)),
     };
     let Some(found) = existing else {
@@ -253,14 +259,24 @@ async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Resul
         )));
     }
     if found.storage != wanted.storage {
-        return Err(SetupError::conflict(format!("stream {name} exists with {:?} storage; the transport needs file storage", found.storage)));
+        return Err(SetupError::conflict(format!(
+            "stream {name} exists with {:?} storage; the transport needs file storage",
+            found.storage
+        )));
     }
     let drifted = found.max_age != wanted.max_age
         || found.max_bytes != wanted.max_bytes
         || found.duplicate_window != wanted.duplicate_window;
     if drifted {
-        let updated = stream::Config { max_age: wanted.max_age, max_bytes: wanted.max_bytes, duplicate_window: wanted.duplicate_window, ..found };
-        js.update_stream(updated).await.map_err(|e| SetupError::broker(format!("updating the limits of stream {name}"), e))?;
+        let updated = stream::Config {
+            max_age: wanted.max_age,
+            max_bytes: wanted.max_bytes,
+            duplicate_window: wanted.duplicate_window,
+            ..found
+        };
+        js.update_stream(updated)
+            .await
+            .map_err(|e| SetupError::broker(format!("updating the limits of stream {name}"), e))?;
     }
     Ok(())
 }

@@ -63,7 +63,11 @@ async fn every_shipped_contract_makes_the_round_trip() {
         serde_json::json!({ "customerId": "CUST1", "email": "ada@example.com", "addresses": [] }),
     )
     .unwrap();
-    sent_events.push(events::customer_registered_schema::CustomerRegisteredEvent::new(customer, events::Metadata::new("u", "Web")).unwrap().into());
+    sent_events.push(
+        events::customer_registered_schema::CustomerRegisteredEvent::new(customer, events::Metadata::new("u", "Web"))
+            .unwrap()
+            .into(),
+    );
     let create = common::create_order();
     let order: events::order_created_schema::OrderCreatedEventPayload = serde_json::from_value(serde_json::json!({
         "orderId": "ORD1", "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }],
@@ -110,7 +114,8 @@ async fn every_shipped_contract_makes_the_round_trip() {
         }
     });
     let on_events = common::run(broker.consumer("Archive").build().await.unwrap(), events_router);
-    let on_commands = common::run(broker.consumer("Archive").commands("commands.>").build().await.unwrap(), commands_router);
+    let on_commands =
+        common::run(broker.consumer("Archive").commands("commands.>").build().await.unwrap(), commands_router);
     let (n_events, n_commands) = (sent_events.len(), sent_commands.len());
     common::wait_until("every message is handled", Duration::from_secs(20), || {
         let done = got_events.lock().unwrap().len() == n_events && got_commands.lock().unwrap().len() == n_commands;
@@ -146,8 +151,12 @@ async fn every_shipped_contract_makes_the_round_trip() {
             shipped.push(format!("{id}/{version}"));
         }
     }
-    let mut covered: Vec<String> = sent_events.iter().map(|e| e.schema_ref()).chain(sent_commands.iter().map(|c| c.schema_ref()))
-        .map(|r| format!("{}/{}", r.id, r.version)).collect();
+    let mut covered: Vec<String> = sent_events
+        .iter()
+        .map(|e| e.schema_ref())
+        .chain(sent_commands.iter().map(|c| c.schema_ref()))
+        .map(|r| format!("{}/{}", r.id, r.version))
+        .collect();
     covered.sort();
     covered.dedup();
     shipped.sort();
@@ -235,7 +244,10 @@ async fn a_failed_delivery_is_retried_after_the_policys_delay_with_retry_count_r
         let gap = pair[1].0 - pair[0].0;
         let ceiling = policy.backoff(retry);
         assert!(gap >= ceiling / 2, "retry {retry} came after {gap:?}, before half of {ceiling:?}");
-        assert!(gap <= ceiling + Duration::from_millis(900), "retry {retry} came after {gap:?}, long after {ceiling:?}");
+        assert!(
+            gap <= ceiling + Duration::from_millis(900),
+            "retry {retry} came after {gap:?}, long after {ceiling:?}"
+        );
     }
     // The failures kept for the record are gone once the event is processed.
     let store = broker.jetstream().get_key_value("EVENTS_FAILURES").await.unwrap();
@@ -352,7 +364,8 @@ async fn a_delivery_never_answered_is_redelivered_after_the_ack_wait_and_counts_
     let server = common::server();
     let broker = common::broker(&server).await;
     let ack_wait = Duration::from_secs(1);
-    let consumer = broker.consumer("OrderService").ack_wait(ack_wait).retry_policy(policy(3, 50)).build().await.unwrap();
+    let consumer =
+        broker.consumer("OrderService").ack_wait(ack_wait).retry_policy(policy(3, 50)).build().await.unwrap();
     broker.publisher().publish(&common::inventory_event("ITEM001", 90)).await.unwrap();
 
     // An instance of the service takes the event and dies without answering.
@@ -424,7 +437,13 @@ async fn a_handler_that_hangs_is_timed_out_and_retried() {
 async fn a_last_attempt_that_was_never_answered_is_dead_lettered_without_calling_the_handler() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let consumer = broker.consumer("OrderService").ack_wait(Duration::from_secs(1)).retry_policy(policy(2, 50)).build().await.unwrap();
+    let consumer = broker
+        .consumer("OrderService")
+        .ack_wait(Duration::from_secs(1))
+        .retry_policy(policy(2, 50))
+        .build()
+        .await
+        .unwrap();
     let event = common::inventory_event("ITEM001", 90);
     broker.publisher().publish(&event).await.unwrap();
 
@@ -445,7 +464,8 @@ async fn a_last_attempt_that_was_never_answered_is_dead_lettered_without_calling
     running.stop().await;
     assert!(calls.lock().unwrap().is_empty(), "the handler is not called past the last attempt");
     let records = common::dead_letters(&broker).await;
-    let record: DeadLetter<InventoryUpdatedIntegrationEventPayload> = serde_json::from_value(records[0].1.clone()).unwrap();
+    let record: DeadLetter<InventoryUpdatedIntegrationEventPayload> =
+        serde_json::from_value(records[0].1.clone()).unwrap();
     assert_eq!((record.attempts, record.event.event_id()), (2, event.event_id()));
     assert_eq!(record.reason.error_type, "events_nats::NoAnswer");
     assert_eq!(record.reason.message, "attempt 2 was not answered within the ack wait");
@@ -493,7 +513,11 @@ async fn a_valid_event_without_a_handler_is_acknowledged_unhandled() {
     let consumer = broker.consumer("OrderService").build().await.unwrap();
     let calls: Calls = Arc::default();
     let running = common::run(consumer, inventory_handler(calls.clone(), |_| false));
-    let wire = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json")).unwrap();
+    let wire = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json"
+    ))
+    .unwrap();
     let shipped = events::order_shipped_schema::OrderShippedNotificationEvent::from_json(&wire).unwrap();
     broker.publisher().publish(&shipped).await.unwrap();
     common::wait_until("the event is acknowledged", Duration::from_secs(20), || {
@@ -510,7 +534,8 @@ async fn a_valid_event_without_a_handler_is_acknowledged_unhandled() {
 async fn a_command_handler_gets_the_delivery_count_and_a_failed_command_dead_letters_as_a_command() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let consumer = broker.consumer("OrderService").commands("commands.>").retry_policy(policy(2, 50)).build().await.unwrap();
+    let consumer =
+        broker.consumer("OrderService").commands("commands.>").retry_policy(policy(2, 50)).build().await.unwrap();
     let attempts: Arc<Mutex<Vec<u32>>> = Arc::default();
     let router = Router::new().on({
         let attempts = attempts.clone();
@@ -554,7 +579,10 @@ async fn a_filter_outside_the_stream_is_refused() {
     let broker = common::broker(&server).await;
     let err = broker.consumer("OrderService").events("commands.>").build().await.unwrap_err();
     assert_eq!(err.kind(), ConsumerErrorKind::Config);
-    assert!(err.to_string().contains("filter \"commands.>\" is outside the EVENTS stream's subjects `events.>`"), "{err}");
+    assert!(
+        err.to_string().contains("filter \"commands.>\" is outside the EVENTS stream's subjects `events.>`"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,12 +28,15 @@ fn counting(calls: Calls) -> Router {
 async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_each_id_once() {
     const EVENTS: usize = 1000;
     let mut server = common::server();
-    let config = BrokerConfig::default().publish_deadline(Duration::from_secs(60)).publish_attempt_timeout(Duration::from_secs(2));
+    let config = BrokerConfig::default()
+        .publish_deadline(Duration::from_secs(60))
+        .publish_attempt_timeout(Duration::from_secs(2));
     let broker = common::broker_with(&server, config).await;
     let mut services = Vec::new();
     for name in ["OrderService", "PaymentService"] {
         let calls: Calls = Arc::default();
-        let consumer = broker.consumer(name).ack_wait(Duration::from_secs(5)).idempotent(HORIZON).build().await.unwrap();
+        let consumer =
+            broker.consumer(name).ack_wait(Duration::from_secs(5)).idempotent(HORIZON).build().await.unwrap();
         services.push((name, calls.clone(), common::run(consumer, counting(calls))));
     }
     let events: Vec<InventoryUpdatedIntegrationEvent> =
@@ -61,7 +64,11 @@ async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_e
     for (name, calls, running) in &services {
         let deadline = Instant::now() + Duration::from_secs(120);
         while (running.stats.get().recorded as usize) < EVENTS {
-            assert!(Instant::now() < deadline, "{name} has not recorded every id within 120 s: {:?}", running.stats.get());
+            assert!(
+                Instant::now() < deadline,
+                "{name} has not recorded every id within 120 s: {:?}",
+                running.stats.get()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let calls = calls.lock().unwrap();
@@ -91,8 +98,14 @@ async fn two_instances_of_one_service_handle_every_event_once_in_total() {
     let server = common::server();
     let broker = common::broker(&server).await;
     let calls: Calls = Arc::default();
-    let a = common::run(broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(), counting(calls.clone()));
-    let b = common::run(broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(), counting(calls.clone()));
+    let a = common::run(
+        broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
+        counting(calls.clone()),
+    );
+    let b = common::run(
+        broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
+        counting(calls.clone()),
+    );
     let mut ids = Vec::new();
     for i in 0..200 {
         let event = common::inventory_event(&format!("ITEM{i:03}"), i);
@@ -117,8 +130,10 @@ async fn two_instances_of_one_service_handle_every_event_once_in_total() {
 #[ignore = "run by a_consumer_process_killed_mid_handling… as its child process"]
 async fn child_consumer_process() {
     let url = std::env::var("EVENTS_NATS_CHILD_URL").expect("started by the crash test");
-    let broker = events_nats::Broker::setup(events_nats::connect(&url).await.unwrap(), BrokerConfig::default()).await.unwrap();
-    let consumer = broker.consumer("OrderService").ack_wait(Duration::from_secs(2)).idempotent(HORIZON).build().await.unwrap();
+    let broker =
+        events_nats::Broker::setup(events_nats::connect(&url).await.unwrap(), BrokerConfig::default()).await.unwrap();
+    let consumer =
+        broker.consumer("OrderService").ack_wait(Duration::from_secs(2)).idempotent(HORIZON).build().await.unwrap();
     let router = Router::new().on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
         println!("HANDLING {}", e.event_id());
         std::future::pending::<Result<(), String>>().await
@@ -172,6 +187,9 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_and_handled_once_
     assert_eq!(record.status, Processing::Processed);
     assert_ne!(record.instance, claim.instance, "recorded by the instance that took the claim over");
     assert!(record.attempt >= 2, "the crashed delivery counted as an attempt: {record:?}");
-    assert!(record.at - claim.at >= chrono::Duration::from_std(ack_wait).unwrap(), "taken over only once the claim expired");
+    assert!(
+        record.at - claim.at >= chrono::Duration::from_std(ack_wait).unwrap(),
+        "taken over only once the claim expired"
+    );
     assert!(record.at >= killed_at);
 }

@@ -26,7 +26,8 @@ fn counting(calls: Calls) -> Router {
 /// The same event stored again under another `Nats-Msg-Id`: what a publish repeated after the
 /// duplicate window has passed looks like to consumers.
 async fn publish_again(broker: &Broker, event: &InventoryUpdatedIntegrationEvent, copy: u32) {
-    let msg = PublishMessage::build().payload(event.to_json().into()).message_id(format!("{}:copy:{copy}", event.event_id()));
+    let msg =
+        PublishMessage::build().payload(event.to_json().into()).message_id(format!("{}:copy:{copy}", event.event_id()));
     let ack = broker.jetstream().send_publish(events_nats::event_subject(event.event_type(), event.event_name()), msg);
     assert!(!ack.await.unwrap().await.unwrap().duplicate);
 }
@@ -64,7 +65,10 @@ async fn a_consumer_started_again_from_the_start_of_the_stream_handles_nothing_t
         ids.push(event.event_id());
     }
     let calls: Calls = Arc::default();
-    let first = common::run(broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(), counting(calls.clone()));
+    let first = common::run(
+        broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
+        counting(calls.clone()),
+    );
     common::wait_until("all ten are handled", Duration::from_secs(20), || {
         let n = first.stats.get().processed;
         async move { n == 10 }
@@ -74,7 +78,10 @@ async fn a_consumer_started_again_from_the_start_of_the_stream_handles_nothing_t
     // The durable consumer is lost (deleted, or a new deployment under the same name): the new
     // one starts from the beginning of the stream.
     broker.jetstream().get_stream("EVENTS").await.unwrap().delete_consumer("OrderService").await.unwrap();
-    let second = common::run(broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(), counting(calls.clone()));
+    let second = common::run(
+        broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
+        counting(calls.clone()),
+    );
     common::wait_until("all ten are recognised", Duration::from_secs(20), || {
         let n = second.stats.get().duplicates;
         async move { n == 10 }
@@ -92,7 +99,11 @@ async fn a_failed_attempt_releases_its_claim_and_the_retry_records_the_id() {
     let policy = RetryPolicy::new(3, Duration::from_millis(50), Duration::from_millis(50)).with_jitter(Jitter::None);
     let consumer = broker.consumer("PaymentService").retry_policy(policy).idempotent(HORIZON).build().await.unwrap();
     let router = Router::new().on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
-        if e.attempt() == 1 { Err("provider down") } else { Ok(()) }
+        if e.attempt() == 1 {
+            Err("provider down")
+        } else {
+            Ok(())
+        }
     });
     let running = common::run(consumer, router);
     let event = common::inventory_event("ITEM001", 90);

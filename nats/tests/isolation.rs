@@ -4,7 +4,19 @@
 #[test]
 fn the_events_crate_depends_on_no_async_runtime_or_network_stack() {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["tree", "--locked", "--offline", "-p", "events", "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "-p",
+            "events",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("cargo runs");

@@ -75,7 +75,9 @@ async fn the_same_event_published_twice_is_stored_once_and_reported_as_a_duplica
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_while_the_server_is_down_is_retried_and_stored_once_it_is_back() {
     let mut server = common::server();
-    let config = BrokerConfig::default().publish_deadline(Duration::from_secs(30)).publish_attempt_timeout(Duration::from_millis(500));
+    let config = BrokerConfig::default()
+        .publish_deadline(Duration::from_secs(30))
+        .publish_attempt_timeout(Duration::from_millis(500));
     let broker = common::broker_with(&server, config).await;
     let publisher = broker.publisher();
     server.kill();
@@ -101,14 +103,20 @@ async fn a_publish_while_the_server_is_down_is_retried_and_stored_once_it_is_bac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_that_outlives_its_deadline_hands_the_message_back() {
     let mut server = common::server();
-    let config = BrokerConfig::default().publish_deadline(Duration::from_secs(2)).publish_attempt_timeout(Duration::from_millis(300));
+    let config = BrokerConfig::default()
+        .publish_deadline(Duration::from_secs(2))
+        .publish_attempt_timeout(Duration::from_millis(300));
     let broker = common::broker_with(&server, config).await;
     server.kill();
     let event = common::inventory_event("ITEM001", 90);
     let err = broker.publisher().publish(&event).await.unwrap_err();
     assert_eq!(err.kind(), PublishErrorKind::Unavailable);
     assert!(err.attempts >= 2, "{err}");
-    assert!(err.to_string().starts_with("events.integration.InventoryUpdatedIntegrationEvent: InventoryUpdatedIntegrationEvent "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("events.integration.InventoryUpdatedIntegrationEvent: InventoryUpdatedIntegrationEvent "),
+        "{err}"
+    );
     let message = err.into_message();
     assert_eq!(message.msg_id, event.event_id().to_string());
     assert_eq!(&message.body[..], event.to_json().as_bytes());
@@ -127,7 +135,8 @@ async fn a_publish_that_outlives_its_deadline_hands_the_message_back() {
 async fn setup_refuses_a_publish_deadline_not_shorter_than_the_duplicate_window() {
     let server = common::server();
     let client = events_nats::connect(&server.url()).await.unwrap();
-    let config = BrokerConfig::default().duplicate_window(Duration::from_secs(30)).publish_deadline(Duration::from_secs(30));
+    let config =
+        BrokerConfig::default().duplicate_window(Duration::from_secs(30)).publish_deadline(Duration::from_secs(30));
     let err = events_nats::Broker::setup(client.clone(), config).await.unwrap_err();
     assert_eq!(err.kind(), SetupErrorKind::Config);
     assert!(err.to_string().contains("publish_deadline (30s) must be shorter than duplicate_window (30s)"), "{err}");

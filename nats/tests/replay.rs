@@ -43,16 +43,24 @@ async fn a_replayed_dead_letter_reaches_only_the_consumer_that_failed_it() {
             calls.fetch_add(1, Ordering::SeqCst);
             seen.lock().unwrap().push((e.event_id(), e.retry_count(), e.attempt()));
             let ok = fixed.load(Ordering::SeqCst);
-            async move { if ok { Ok(()) } else { Err("a bug in PaymentService") } }
+            async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err("a bug in PaymentService")
+                }
+            }
         }
     });
     let policy = RetryPolicy::new(2, Duration::from_millis(20), Duration::from_millis(20)).with_jitter(Jitter::None);
     let on_order = common::run(broker.consumer("OrderService").retry_policy(policy).build().await.unwrap(), order);
-    let on_payment = common::run(broker.consumer("PaymentService").retry_policy(policy).build().await.unwrap(), payment);
+    let on_payment =
+        common::run(broker.consumer("PaymentService").retry_policy(policy).build().await.unwrap(), payment);
     let event = common::inventory_event("ITEM001", 90);
     broker.publisher().publish(&event).await.unwrap();
     wait_dead_letters(&broker, 1).await;
-    let record_sequence = common::stream_messages(&broker, "DEAD_LETTERS", "deadletters.>").await[0].info().unwrap().stream_sequence;
+    let record_sequence =
+        common::stream_messages(&broker, "DEAD_LETTERS", "deadletters.>").await[0].info().unwrap().stream_sequence;
 
     // The bug is fixed; PaymentService's dead letters go back.
     fixed.store(true, Ordering::SeqCst);
@@ -62,10 +70,14 @@ async fn a_replayed_dead_letter_reaches_only_the_consumer_that_failed_it() {
     assert_eq!(replayed.msg_id, format!("{}:replay:{record_sequence}", event.event_id()));
     assert_eq!(replayed.subject, "events.integration.InventoryUpdatedIntegrationEvent");
     assert_eq!(replayed.consumer, "PaymentService");
-    common::wait_until("PaymentService handles the replay and OrderService passes it by", Duration::from_secs(20), || {
-        let (p, o) = (on_payment.stats.get(), on_order.stats.get());
-        async move { p.processed == 1 && o.replays_for_others == 1 }
-    })
+    common::wait_until(
+        "PaymentService handles the replay and OrderService passes it by",
+        Duration::from_secs(20),
+        || {
+            let (p, o) = (on_payment.stats.get(), on_order.stats.get());
+            async move { p.processed == 1 && o.replays_for_others == 1 }
+        },
+    )
     .await;
     on_order.stop().await;
     on_payment.stop().await;
@@ -85,13 +97,18 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     let broker = common::broker(&server).await;
     let failing = || Router::new().on(|_: Delivered<AnyEvent>| async { Err::<(), _>("down") });
     let on_order = common::run(broker.consumer("OrderService").retry_policy(once()).build().await.unwrap(), failing());
-    let on_payment = common::run(broker.consumer("PaymentService").retry_policy(once()).build().await.unwrap(), failing());
+    let on_payment =
+        common::run(broker.consumer("PaymentService").retry_policy(once()).build().await.unwrap(), failing());
 
     let before = chrono::Utc::now();
     broker.publisher().publish(&common::inventory_event("ITEM001", 90)).await.unwrap();
     wait_dead_letters(&broker, 2).await; // one record per consumer
     let between = chrono::Utc::now();
-    let wire = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json")).unwrap();
+    let wire = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json"
+    ))
+    .unwrap();
     let shipped = events::order_shipped_schema::OrderShippedNotificationEvent::from_json(&wire).unwrap();
     broker.publisher().publish(&shipped).await.unwrap();
     broker.jetstream().publish("events.domain.OrderCreatedEvent", "not json".into()).await.unwrap().await.unwrap();
@@ -108,9 +125,18 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
         let broker = broker.clone();
         async move { broker.replay(&s.dry_run()).await.unwrap() }
     };
-    assert_eq!(names(&dry(Replay::new().consumer("PaymentService").contract("InventoryUpdatedIntegrationEvent")).await), ["PaymentService/InventoryUpdatedIntegrationEvent"]);
-    assert_eq!(names(&dry(Replay::new().until(between)).await), ["OrderService/InventoryUpdatedIntegrationEvent", "PaymentService/InventoryUpdatedIntegrationEvent"]);
-    assert_eq!(names(&dry(Replay::new().since(between).consumer("OrderService")).await), ["OrderService/OrderShippedNotificationEvent"]);
+    assert_eq!(
+        names(&dry(Replay::new().consumer("PaymentService").contract("InventoryUpdatedIntegrationEvent")).await),
+        ["PaymentService/InventoryUpdatedIntegrationEvent"]
+    );
+    assert_eq!(
+        names(&dry(Replay::new().until(between)).await),
+        ["OrderService/InventoryUpdatedIntegrationEvent", "PaymentService/InventoryUpdatedIntegrationEvent"]
+    );
+    assert_eq!(
+        names(&dry(Replay::new().since(between).consumer("OrderService")).await),
+        ["OrderService/OrderShippedNotificationEvent"]
+    );
     assert!(dry(Replay::new().until(before)).await.replayed.is_empty());
     let all = dry(Replay::new()).await;
     assert_eq!(all.replayed.len(), 4);
@@ -120,7 +146,8 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     assert_eq!(common::dead_letters(&broker).await.len(), 6, "a dry run changes nothing");
 
     // For real now: only the selection goes, the rest stays.
-    let report = broker.replay(&Replay::new().consumer("OrderService").contract("OrderShippedNotificationEvent")).await.unwrap();
+    let report =
+        broker.replay(&Replay::new().consumer("OrderService").contract("OrderShippedNotificationEvent")).await.unwrap();
     assert_eq!(names(&report), ["OrderService/OrderShippedNotificationEvent"]);
     assert_eq!(common::dead_letters(&broker).await.len(), 5);
 }
@@ -140,7 +167,11 @@ async fn the_replay_example_replays_what_it_selects_and_says_what_it_did() {
     let exe = std::env::current_exe().unwrap();
     let example = exe.parent().unwrap().parent().unwrap().join("examples").join("replay");
     let run = |args: &[&str]| {
-        std::process::Command::new(&example).args(args).env("NATS_URL", server.url()).output().expect("the replay example runs")
+        std::process::Command::new(&example)
+            .args(args)
+            .env("NATS_URL", server.url())
+            .output()
+            .expect("the replay example runs")
     };
     let out = run(&["--consumer", "OrderService"]);
     assert_eq!(out.status.code(), Some(0));

@@ -29,8 +29,8 @@ pub use fast::{decode_typed, leading_identity, WireEvent};
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{
-    CommandDeadLetter, DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin, RandomSource,
-    RetryPolicy, SplitMix64,
+    CommandDeadLetter, DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin,
+    RandomSource, RetryPolicy, SplitMix64,
 };
 #[doc(hidden)]
 pub use present::deserialize_present;

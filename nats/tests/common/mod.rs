@@ -58,7 +58,10 @@ pub fn spec_events() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/spec");
     let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    files.into_iter().map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())).collect()
+    files
+        .into_iter()
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect()
 }
 
 /// The messages of `subject` in `stream`, in order, read through an ephemeral consumer that
@@ -68,7 +71,11 @@ pub async fn stream_messages(broker: &Broker, stream: &str, subject: &str) -> Ve
     use futures_util::StreamExt;
     let stream = broker.jetstream().get_stream(stream).await.unwrap();
     let mut consumer = stream
-        .create_consumer(pull::Config { filter_subject: subject.to_string(), ack_policy: AckPolicy::None, ..Default::default() })
+        .create_consumer(pull::Config {
+            filter_subject: subject.to_string(),
+            ack_policy: AckPolicy::None,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let pending = consumer.info().await.unwrap().num_pending as usize;
@@ -87,7 +94,10 @@ pub async fn stream_messages(broker: &Broker, stream: &str, subject: &str) -> Ve
 }
 
 pub fn init_logs() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
 }
 
 /// A consumer running in the background until stopped.
@@ -119,7 +129,12 @@ pub async fn dead_letters(broker: &Broker) -> Vec<(String, serde_json::Value)> {
         .await
         .into_iter()
         .map(|m| {
-            let kind = m.headers.as_ref().and_then(|h| h.get("Events-Dead-Letter")).map(|v| v.as_str().to_string()).unwrap_or_default();
+            let kind = m
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Events-Dead-Letter"))
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default();
             (kind, serde_json::from_slice(&m.payload).expect("a record is JSON"))
         })
         .collect()

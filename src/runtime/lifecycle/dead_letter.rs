@@ -249,7 +249,14 @@ pub struct Origin {
 impl Origin {
     /// Read from `queue` by `endpoint`.
     pub fn new(queue: impl Into<String>, endpoint: impl Into<String>) -> Self {
-        Origin { queue: queue.into(), stream: None, partition: None, offset: None, endpoint: endpoint.into(), host: None }
+        Origin {
+            queue: queue.into(),
+            stream: None,
+            partition: None,
+            offset: None,
+            endpoint: endpoint.into(),
+            host: None,
+        }
     }
 
     /// Held in `stream`, at position `offset` (a JetStream stream and its sequence number).
