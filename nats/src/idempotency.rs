@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use async_nats::jetstream;
 use async_nats::jetstream::kv::{self, CreateErrorKind, UpdateErrorKind};
-use async_nats::jetstream::{self, stream};
 use chrono::{DateTime, Utc};
 use events::{RandomSource, SplitMix64};
 use serde::{Deserialize, Serialize};
@@ -89,20 +89,8 @@ impl ProcessedIds {
         claim_ttl: Duration,
     ) -> Result<Self, String> {
         let bucket = bucket_name(consumer);
-        let wanted = stream::Config {
-            name: format!("KV_{bucket}"),
-            description: Some(format!("Ids {consumer} has processed, kept {horizon:?}")),
-            subjects: vec![format!("$KV.{bucket}.>")],
-            max_messages_per_subject: 1,
-            max_age: horizon,
-            storage: stream::StorageType::File,
-            allow_rollup: true,
-            deny_delete: true,
-            allow_direct: true,
-            discard: stream::DiscardPolicy::New,
-            num_replicas: replicas,
-            ..Default::default()
-        };
+        let description = format!("Ids {consumer} has processed, kept {horizon:?}");
+        let wanted = crate::setup::bucket_stream(&bucket, &description, horizon, replicas);
         let mut stream = js.get_or_create_stream(wanted).await.map_err(|e| format!("the bucket {bucket}: {e}"))?;
         let found = stream.info().await.map_err(|e| format!("the bucket {bucket}: {e}"))?.config.max_age;
         if found != horizon {

@@ -63,59 +63,50 @@ impl Outgoing {
     /// assert_eq!(out.headers.get("Events-Schema-Version").unwrap().as_str(), "1.0");
     /// ```
     pub fn event<P: EventContract>(event: &Envelope<P>) -> Self {
-        let subject = subject::event_subject(event.event_type(), event.event_name());
         let mut headers = HeaderMap::new();
         headers.insert(names::KIND, "event");
         headers.insert(names::EVENT_TYPE, subject::type_token(event.event_type()));
-        let msg_id = event.event_id().to_string();
-        common_headers(
-            &mut headers,
-            &msg_id,
-            P::NAME,
-            P::SCHEMA_REF.id,
-            P::SCHEMA_REF.version,
-            &event.correlation_id().to_string(),
-        );
-        if let Some(c) = event.causation_id() {
-            headers.insert(names::CAUSATION_ID, c.to_string().as_str());
-        }
-        for tag in event.tags() {
-            headers.append(names::TAG, tag.as_str());
-        }
-        Outgoing { subject, headers, body: Bytes::from(event.to_json()), msg_id, name: event.event_name().to_string() }
+        Self::typed::<P>(
+            subject::event_subject(event.event_type(), event.event_name()),
+            headers,
+            (event.event_id().to_string(), event.correlation_id(), event.causation_id()),
+            event.tags(),
+            event.to_json(),
+        )
     }
 
     /// A command: subject `commands.<commandName>`, `Nats-Msg-Id` the commandId.
     pub fn command<P: CommandContract>(command: &Command<P>) -> Self {
-        let subject = subject::command_subject(command.command_name());
         let mut headers = HeaderMap::new();
         headers.insert(names::KIND, "command");
-        let msg_id = command.command_id().to_string();
-        common_headers(
-            &mut headers,
-            &msg_id,
-            P::NAME,
-            P::SCHEMA_REF.id,
-            P::SCHEMA_REF.version,
-            &command.correlation_id().to_string(),
-        );
-        if let Some(c) = command.causation_id() {
+        Self::typed::<P>(
+            subject::command_subject(command.command_name()),
+            headers,
+            (command.command_id().to_string(), command.correlation_id(), command.causation_id()),
+            command.tags(),
+            command.to_json(),
+        )
+    }
+
+    /// What events and commands share: the contract's headers, the ids, the tags, the body.
+    fn typed<P: events::Contract>(
+        subject: String,
+        mut headers: HeaderMap,
+        (msg_id, correlation, causation): (String, events::CorrelationId, Option<events::CausationId>),
+        tags: &[String],
+        body: String,
+    ) -> Self {
+        let version = P::SCHEMA_REF.version;
+        common_headers(&mut headers, &msg_id, P::NAME, P::SCHEMA_REF.id, version, &correlation.to_string());
+        if let Some(c) = causation {
             headers.insert(names::CAUSATION_ID, c.to_string().as_str());
         }
-        for tag in command.tags() {
+        for tag in tags {
             headers.append(names::TAG, tag.as_str());
         }
-        Outgoing {
-            subject,
-            headers,
-            body: Bytes::from(command.to_json()),
-            msg_id,
-            name: command.command_name().to_string(),
-        }
+        Outgoing { subject, headers, body: Bytes::from(body), msg_id, name: P::NAME.to_string() }
     }
-}
 
-impl Outgoing {
     /// A message of the registry given as JSON (a dead-letter record's, say): decoded and
     /// validated first, then given the headers `event`/`command` would give it, for `subject`.
     pub fn from_json(message: &serde_json::Value, subject: &str) -> Result<Self, events::DecodeError> {

@@ -281,29 +281,36 @@ async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Resul
     Ok(())
 }
 
-/// The failures bucket. Created as the stream a key-value bucket is (`KV_<bucket>` over
-/// `$KV.<bucket>.>`, one value per key), not through the client's `create_key_value`: that call
-/// first reads the account's limits, and this client cannot parse a 2.9 server's answer (it
-/// requires `reserved_memory`, which 2.9 does not send).
+/// The failures bucket, made with [`bucket_stream`].
 async fn ensure_bucket(js: &jetstream::Context, config: &BrokerConfig) -> Result<kv::Store, SetupError> {
-    let wanted = stream::Config {
-        name: format!("KV_{FAILURES_BUCKET}"),
-        description: Some("Failures of earlier deliveries, per consumer and stream sequence".to_string()),
-        subjects: vec![format!("$KV.{FAILURES_BUCKET}.>")],
-        max_messages_per_subject: 1,
-        max_age: config.failures_max_age,
-        storage: stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        num_replicas: config.replicas,
-        ..Default::default()
-    };
+    let description = "Failures of earlier deliveries, per consumer and stream sequence";
+    let wanted = bucket_stream(FAILURES_BUCKET, description, config.failures_max_age, config.replicas);
     js.get_or_create_stream(wanted)
         .await
         .map_err(|e| SetupError::broker(format!("creating the key-value bucket {FAILURES_BUCKET}"), e))?;
     js.get_key_value(FAILURES_BUCKET)
         .await
         .map_err(|e| SetupError::broker(format!("opening the key-value bucket {FAILURES_BUCKET}"), e))
+}
+
+/// The stream behind key-value bucket `bucket` (`KV_<bucket>` over `$KV.<bucket>.>`, one value per
+/// key, kept `max_age`), for `get_or_create_stream`. Buckets are made this way rather than
+/// through the client's `create_key_value`: that call first reads the account's limits, and this
+/// client cannot parse a 2.9 server's answer (it requires `reserved_memory`, which 2.9 does not
+/// send).
+pub(crate) fn bucket_stream(bucket: &str, description: &str, max_age: Duration, replicas: usize) -> stream::Config {
+    stream::Config {
+        name: format!("KV_{bucket}"),
+        description: Some(description.to_string()),
+        subjects: vec![format!("$KV.{bucket}.>")],
+        max_messages_per_subject: 1,
+        max_age,
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: replicas,
+        ..Default::default()
+    }
 }
