@@ -227,11 +227,7 @@ async fn a_failed_delivery_is_retried_after_the_policys_delay_with_retry_count_r
     let consumer = broker.consumer("PaymentService").retry_policy(policy).build().await.unwrap();
     let running = common::run(consumer, inventory_handler(calls.clone(), |attempt| attempt < 3));
     broker.publisher().publish(&common::inventory_event("ITEM001", 90)).await.unwrap();
-    common::wait_until("the third delivery succeeds", Duration::from_secs(20), || {
-        let n = running.stats.get().processed;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the third delivery succeeds", Duration::from_secs(20), |s| s.processed == 1).await;
     let stats = running.stop().await;
     assert_eq!((stats.delivered, stats.retried, stats.dead_lettered), (3, 2, 0));
 
@@ -265,11 +261,7 @@ async fn the_policys_attempts_then_one_dead_letter_record_listing_every_failure(
     let running = common::run(consumer, inventory_handler(calls.clone(), |_| true));
     let event = common::inventory_event("ITEM001", 90);
     let published = broker.publisher().publish(&event).await.unwrap();
-    common::wait_until("the event is dead-lettered", Duration::from_secs(20), || {
-        let n = running.stats.get().dead_lettered;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the event is dead-lettered", Duration::from_secs(20), |s| s.dead_lettered == 1).await;
     common::wait_until("the consumer holds nothing", Duration::from_secs(10), || {
         let broker = broker.clone();
         async move { pending(&broker, "PaymentService").await == (0, 0) }
@@ -310,11 +302,7 @@ async fn poison(body: &[u8], subject: &str) -> events_nats::PoisonMessage {
     });
     let running = common::run(consumer, router);
     broker.jetstream().publish(subject.to_string(), body.to_vec().into()).await.unwrap().await.unwrap();
-    common::wait_until("the message is dead-lettered", Duration::from_secs(20), || {
-        let n = running.stats.get().poison;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the message is dead-lettered", Duration::from_secs(20), |s| s.poison == 1).await;
     let stats = running.stop().await;
     assert_eq!((stats.delivered, stats.retried, stats.processed), (1, 0, 0), "dead-lettered at its first delivery");
     let records = common::dead_letters(&broker).await;
@@ -378,11 +366,7 @@ async fn a_delivery_never_answered_is_redelivered_after_the_ack_wait_and_counts_
 
     let calls: Calls = Arc::default();
     let running = common::run(consumer, inventory_handler(calls.clone(), |_| false));
-    common::wait_until("the event is handled", Duration::from_secs(20), || {
-        let n = running.stats.get().processed;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the event is handled", Duration::from_secs(20), |s| s.processed == 1).await;
     running.stop().await;
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 1);
@@ -421,11 +405,7 @@ async fn a_handler_that_hangs_is_timed_out_and_retried() {
     });
     let running = common::run(consumer, router);
     broker.publisher().publish(&common::inventory_event("ITEM001", 90)).await.unwrap();
-    common::wait_until("the retry is handled", Duration::from_secs(20), || {
-        let n = running.stats.get().processed;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the retry is handled", Duration::from_secs(20), |s| s.processed == 1).await;
     let stats = running.stop().await;
     assert_eq!((stats.delivered, stats.retried), (2, 1));
     let calls = calls.lock().unwrap().clone();
@@ -456,11 +436,7 @@ async fn a_last_attempt_that_was_never_answered_is_dead_lettered_without_calling
     }
     let calls: Calls = Arc::default();
     let running = common::run(consumer, inventory_handler(calls.clone(), |_| false));
-    common::wait_until("the event is dead-lettered", Duration::from_secs(20), || {
-        let n = running.stats.get().dead_lettered;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the event is dead-lettered", Duration::from_secs(20), |s| s.dead_lettered == 1).await;
     running.stop().await;
     assert!(calls.lock().unwrap().is_empty(), "the handler is not called past the last attempt");
     let records = common::dead_letters(&broker).await;
@@ -513,18 +489,9 @@ async fn a_valid_event_without_a_handler_is_acknowledged_unhandled() {
     let consumer = broker.consumer("OrderService").build().await.unwrap();
     let calls: Calls = Arc::default();
     let running = common::run(consumer, inventory_handler(calls.clone(), |_| false));
-    let wire = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json"
-    ))
-    .unwrap();
-    let shipped = events::order_shipped_schema::OrderShippedNotificationEvent::from_json(&wire).unwrap();
+    let shipped = common::shipped_event();
     broker.publisher().publish(&shipped).await.unwrap();
-    common::wait_until("the event is acknowledged", Duration::from_secs(20), || {
-        let n = running.stats.get().unrouted;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the event is acknowledged", Duration::from_secs(20), |s| s.unrouted == 1).await;
     running.stop().await;
     assert!(calls.lock().unwrap().is_empty());
     assert!(common::dead_letters(&broker).await.is_empty());
@@ -548,11 +515,7 @@ async fn a_command_handler_gets_the_delivery_count_and_a_failed_command_dead_let
     let running = common::run(consumer, router);
     let command = common::create_order();
     broker.publisher().publish_command(&command).await.unwrap();
-    common::wait_until("the command is dead-lettered", Duration::from_secs(20), || {
-        let n = running.stats.get().dead_lettered;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the command is dead-lettered", Duration::from_secs(20), |s| s.dead_lettered == 1).await;
     running.stop().await;
     assert_eq!(*attempts.lock().unwrap(), [1, 2]);
     let records = common::dead_letters(&broker).await;

@@ -3,26 +3,15 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
-use events::EventId;
 use events_nats::{BrokerConfig, Delivered, Processing, Router};
 
 const HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
-
-type Calls = Arc<Mutex<HashMap<EventId, u32>>>;
-
-fn counting(calls: Calls) -> Router {
-    Router::new().on(move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
-        *calls.lock().unwrap().entry(e.event_id()).or_default() += 1;
-        async { Ok::<_, String>(()) }
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_each_id_once() {
@@ -34,10 +23,10 @@ async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_e
     let broker = common::broker_with(&server, config).await;
     let mut services = Vec::new();
     for name in ["OrderService", "PaymentService"] {
-        let calls: Calls = Arc::default();
+        let calls: common::Calls = Arc::default();
         let consumer =
             broker.consumer(name).ack_wait(Duration::from_secs(5)).idempotent(HORIZON).build().await.unwrap();
-        services.push((name, calls.clone(), common::run(consumer, counting(calls))));
+        services.push((name, calls.clone(), common::run(consumer, common::counting(calls))));
     }
     let events: Vec<InventoryUpdatedIntegrationEvent> =
         (0..EVENTS).map(|i| common::inventory_event(&format!("ITEM{i:04}"), i as u64)).collect();
@@ -97,14 +86,14 @@ async fn the_server_killed_and_restarted_mid_stream_loses_no_event_and_records_e
 async fn two_instances_of_one_service_handle_every_event_once_in_total() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let calls: Calls = Arc::default();
+    let calls: common::Calls = Arc::default();
     let a = common::run(
         broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
-        counting(calls.clone()),
+        common::counting(calls.clone()),
     );
     let b = common::run(
         broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
-        counting(calls.clone()),
+        common::counting(calls.clone()),
     );
     let mut ids = Vec::new();
     for i in 0..200 {
@@ -173,14 +162,10 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_and_handled_once_
     let claim = broker.processing_record("OrderService", &id).await.unwrap().unwrap();
     assert_eq!(claim.status, Processing::InProgress);
 
-    let calls: Calls = Arc::default();
+    let calls: common::Calls = Arc::default();
     let consumer = broker.consumer("OrderService").ack_wait(ack_wait).idempotent(HORIZON).build().await.unwrap();
-    let running = common::run(consumer, counting(calls.clone()));
-    common::wait_until("the event is handled again", Duration::from_secs(30), || {
-        let n = running.stats.get().recorded;
-        async move { n == 1 }
-    })
-    .await;
+    let running = common::run(consumer, common::counting(calls.clone()));
+    running.wait_for("the event is handled again", Duration::from_secs(30), |s| s.recorded == 1).await;
     running.stop().await;
     assert_eq!(calls.lock().unwrap().get(&event.event_id()), Some(&1), "handled once here");
     let record = broker.processing_record("OrderService", &id).await.unwrap().unwrap();

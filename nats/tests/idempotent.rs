@@ -3,25 +3,15 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
 use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
-use events::{EventId, Jitter, RetryPolicy};
+use events::{Jitter, RetryPolicy};
 use events_nats::{Broker, ConsumerErrorKind, Delivered, Processing, Router};
 
 const HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
-
-type Calls = Arc<Mutex<HashMap<EventId, u32>>>;
-
-fn counting(calls: Calls) -> Router {
-    Router::new().on(move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
-        *calls.lock().unwrap().entry(e.event_id()).or_default() += 1;
-        async { Ok::<_, String>(()) }
-    })
-}
 
 /// The same event stored again under another `Nats-Msg-Id`: what a publish repeated after the
 /// duplicate window has passed looks like to consumers.
@@ -36,17 +26,15 @@ async fn publish_again(broker: &Broker, event: &InventoryUpdatedIntegrationEvent
 async fn a_duplicate_delivery_of_a_processed_id_is_acknowledged_without_calling_the_handler() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let calls: Calls = Arc::default();
+    let calls: common::Calls = Arc::default();
     let consumer = broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap();
-    let running = common::run(consumer, counting(calls.clone()));
+    let running = common::run(consumer, common::counting(calls.clone()));
     let event = common::inventory_event("ITEM001", 90);
     broker.publisher().publish(&event).await.unwrap();
     publish_again(&broker, &event, 1).await;
-    common::wait_until("both copies are answered", Duration::from_secs(20), || {
-        let s = running.stats.get();
-        async move { s.processed == 1 && s.duplicates == 1 }
-    })
-    .await;
+    running
+        .wait_for("both copies are answered", Duration::from_secs(20), |s| s.processed == 1 && s.duplicates == 1)
+        .await;
     let stats = running.stop().await;
     assert_eq!((stats.delivered, stats.recorded), (2, 1));
     assert_eq!(calls.lock().unwrap().get(&event.event_id()), Some(&1), "the handler ran once");
@@ -64,29 +52,21 @@ async fn a_consumer_started_again_from_the_start_of_the_stream_handles_nothing_t
         broker.publisher().publish(&event).await.unwrap();
         ids.push(event.event_id());
     }
-    let calls: Calls = Arc::default();
+    let calls: common::Calls = Arc::default();
     let first = common::run(
         broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
-        counting(calls.clone()),
+        common::counting(calls.clone()),
     );
-    common::wait_until("all ten are handled", Duration::from_secs(20), || {
-        let n = first.stats.get().processed;
-        async move { n == 10 }
-    })
-    .await;
+    first.wait_for("all ten are handled", Duration::from_secs(20), |s| s.processed == 10).await;
     first.stop().await;
     // The durable consumer is lost (deleted, or a new deployment under the same name): the new
     // one starts from the beginning of the stream.
     broker.jetstream().get_stream("EVENTS").await.unwrap().delete_consumer("OrderService").await.unwrap();
     let second = common::run(
         broker.consumer("OrderService").idempotent(HORIZON).build().await.unwrap(),
-        counting(calls.clone()),
+        common::counting(calls.clone()),
     );
-    common::wait_until("all ten are recognised", Duration::from_secs(20), || {
-        let n = second.stats.get().duplicates;
-        async move { n == 10 }
-    })
-    .await;
+    second.wait_for("all ten are recognised", Duration::from_secs(20), |s| s.duplicates == 10).await;
     assert_eq!(second.stop().await.processed, 0);
     let calls = calls.lock().unwrap();
     assert!(ids.iter().all(|id| calls.get(id) == Some(&1)), "{calls:?}");
@@ -108,11 +88,7 @@ async fn a_failed_attempt_releases_its_claim_and_the_retry_records_the_id() {
     let running = common::run(consumer, router);
     let event = common::inventory_event("ITEM001", 90);
     broker.publisher().publish(&event).await.unwrap();
-    common::wait_until("the retry is processed", Duration::from_secs(20), || {
-        let n = running.stats.get().processed;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the retry is processed", Duration::from_secs(20), |s| s.processed == 1).await;
     let stats = running.stop().await;
     assert_eq!((stats.retried, stats.held_elsewhere, stats.recorded), (1, 0, 1), "{stats:?}");
     let record = broker.processing_record("PaymentService", &event.event_id().to_string()).await.unwrap().unwrap();
@@ -123,9 +99,9 @@ async fn a_failed_attempt_releases_its_claim_and_the_retry_records_the_id() {
 async fn two_instances_racing_on_one_id_handle_it_once() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let calls: Calls = Arc::default();
+    let calls: common::Calls = Arc::default();
     let held = Arc::new(tokio::sync::Notify::new());
-    let make = |calls: Calls, held: Arc<tokio::sync::Notify>| {
+    let make = |calls: common::Calls, held: Arc<tokio::sync::Notify>| {
         Router::new().on(move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
             *calls.lock().unwrap().entry(e.event_id()).or_default() += 1;
             let held = held.clone();

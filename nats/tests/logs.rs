@@ -50,11 +50,7 @@ async fn publishes_deliveries_retries_and_dead_letters_are_logged_with_ids_and_w
     let consumer = broker.consumer("CrmService").retry_policy(policy).build().await.unwrap();
     let router = Router::new().on(|_: Delivered<CustomerRegisteredEvent>| async { Err::<(), _>("crm unreachable") });
     let running = common::run(consumer, router);
-    common::wait_until("the event is dead-lettered", Duration::from_secs(20), || {
-        let n = running.stats.get().dead_lettered;
-        async move { n == 1 }
-    })
-    .await;
+    running.wait_for("the event is dead-lettered", Duration::from_secs(20), |s| s.dead_lettered == 1).await;
     running.stop().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

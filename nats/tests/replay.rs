@@ -104,12 +104,7 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     broker.publisher().publish(&common::inventory_event("ITEM001", 90)).await.unwrap();
     wait_dead_letters(&broker, 2).await; // one record per consumer
     let between = chrono::Utc::now();
-    let wire = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json"
-    ))
-    .unwrap();
-    let shipped = events::order_shipped_schema::OrderShippedNotificationEvent::from_json(&wire).unwrap();
+    let shipped = common::shipped_event();
     broker.publisher().publish(&shipped).await.unwrap();
     broker.jetstream().publish("events.domain.OrderCreatedEvent", "not json".into()).await.unwrap().await.unwrap();
     wait_dead_letters(&broker, 6).await;

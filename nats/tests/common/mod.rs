@@ -53,6 +53,27 @@ pub fn create_order() -> CreateOrderCommand {
     CreateOrderCommand::new(payload, Metadata::new("user123", "OrderManagementSystem")).unwrap()
 }
 
+/// How often the handler ran, per event.
+pub type Calls = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<events::EventId, u32>>>;
+
+/// A router whose inventory handler succeeds and counts its calls per event.
+pub fn counting(calls: Calls) -> events_nats::Router {
+    events_nats::Router::new().on(move |e: events_nats::Delivered<InventoryUpdatedIntegrationEvent>| {
+        *calls.lock().unwrap().entry(e.event_id()).or_default() += 1;
+        async { Ok::<_, String>(()) }
+    })
+}
+
+/// The specification's OrderShippedNotificationEvent.
+pub fn shipped_event() -> events::order_shipped_schema::OrderShippedNotificationEvent {
+    let wire = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/spec/10-OrderShippedNotificationEvent.json"
+    ))
+    .unwrap();
+    events::order_shipped_schema::OrderShippedNotificationEvent::from_json(&wire).unwrap()
+}
+
 /// The events of the specification's examples, one file each.
 pub fn spec_events() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/spec");
@@ -108,6 +129,20 @@ pub struct Running {
 }
 
 impl Running {
+    /// Waits until the consumer's counters satisfy `check`, failing after `limit` with `what` and
+    /// the counters.
+    pub async fn wait_for(&self, what: &str, limit: Duration, check: impl Fn(&events_nats::Stats) -> bool) {
+        let started = Instant::now();
+        loop {
+            let stats = self.stats.get();
+            if check(&stats) {
+                return;
+            }
+            assert!(started.elapsed() < limit, "timed out after {limit:?} waiting until {what}: {stats:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn stop(self) -> events_nats::Stats {
         let _ = self.stop.send(());
         self.handle.await.expect("the consumer task")
