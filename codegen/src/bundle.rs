@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::Diagnostic;
+use crate::ident::{escape, pascal_case, unescape, unshadowed};
 use crate::load::{display_path, read_json};
 use crate::registry::SchemaFile;
 
@@ -37,32 +38,12 @@ pub struct Document {
 #[derive(Debug, Default)]
 pub struct Documents {
     docs: BTreeMap<PathBuf, Document>,
-    /// Shared files already checked against the meta-schema, and whether they passed.
-    checked: BTreeMap<PathBuf, bool>,
 }
 
 impl Documents {
-    /// Checks each shared file once against its meta-schema; false when one of `paths` is invalid.
-    pub fn check_shared(&mut self, paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> bool {
-        let mut ok = true;
-        for path in paths {
-            let passed = match self.checked.get(path) {
-                Some(passed) => *passed,
-                None => {
-                    let found = self
-                        .docs
-                        .get(path)
-                        .map(|d| crate::check::meta_schema(&d.display, &d.source, &d.value))
-                        .unwrap_or_default();
-                    let passed = found.is_empty();
-                    problems.extend(found);
-                    self.checked.insert(path.clone(), passed);
-                    passed
-                }
-            };
-            ok &= passed;
-        }
-        ok
+    /// A document read while bundling, by normalized path.
+    pub fn get(&self, path: &Path) -> Option<&Document> {
+        self.docs.get(path)
     }
 
     fn load(&mut self, root: &Path, path: &Path) -> Result<&Document, Diagnostic> {
@@ -113,10 +94,6 @@ impl Bundle {
         }
         Diagnostic::at(own.display.clone(), Some(&own.source), pointer, String::new())
     }
-}
-
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }
 
 /// Bundles `file`.
@@ -404,8 +381,7 @@ impl Bundler<'_> {
     }
 
     fn fresh_name(&mut self, path: &Path, fragment: &str) -> String {
-        let last =
-            fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(|s| s.replace("~1", "/").replace("~0", "~"));
+        let last = fragment.rsplit('/').next().filter(|s| !s.is_empty()).map(unescape);
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let base = unshadowed(pascal_case(&last.unwrap_or(stem)));
         let base = if base.is_empty() { "Shared".to_string() } else { base };
@@ -415,15 +391,6 @@ impl Bundler<'_> {
             name = format!("{base}{n}");
             n += 1;
         }
-        name
-    }
-}
-
-/// A type name that would shadow a name of Rust's prelude the generated code relies on gets a suffix.
-fn unshadowed(name: String) -> String {
-    if crate::generate::PRELUDE_NAMES.contains(&name.as_str()) || name == "Self" {
-        format!("{name}Definition")
-    } else {
         name
     }
 }
@@ -440,11 +407,6 @@ fn draft_of(doc: &Value) -> String {
 /// Whether a definition name can stand in `#/definitions/<name>` as it is.
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-}
-
-/// Escapes one JSON pointer token.
-pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -480,16 +442,4 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// `shipping-address` → `ShippingAddress`.
-pub fn pascal_case(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
-            first.chain(chars).collect::<String>()
-        })
-        .collect()
 }

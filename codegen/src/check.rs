@@ -2,11 +2,13 @@
 //! message about the schema rather than an error inside generated code.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::bundle::escape;
+use crate::bundle::Documents;
 use crate::error::Diagnostic;
+use crate::ident::{escape, is_keyword, module_name, pascal_case, payload_name, unescape, RESERVED_MODULES};
 use crate::registry::{Registry, SchemaFile};
 
 /// Keywords that place a subschema *inside* a value: a cycle through one of them is a recursive
@@ -24,6 +26,35 @@ const NESTING_KEYWORDS: [&str; 10] = [
     "propertyNames",
     "unevaluatedProperties",
 ];
+
+/// Shared files already checked against their meta-schema, and whether they passed: a broken
+/// shared file is reported once, on itself, not again on each schema that uses it.
+#[derive(Debug, Default)]
+pub struct SharedFiles {
+    checked: BTreeMap<PathBuf, bool>,
+}
+
+impl SharedFiles {
+    /// Checks each of `paths` once against its meta-schema; false when one of them is invalid.
+    pub fn passed(&mut self, docs: &Documents, paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> bool {
+        let mut ok = true;
+        for path in paths {
+            let passed = match self.checked.get(path) {
+                Some(passed) => *passed,
+                None => {
+                    let found =
+                        docs.get(path).map(|d| meta_schema(&d.display, &d.source, &d.value)).unwrap_or_default();
+                    let passed = found.is_empty();
+                    problems.extend(found);
+                    self.checked.insert(path.clone(), passed);
+                    passed
+                }
+            };
+            ok &= passed;
+        }
+        ok
+    }
+}
 
 /// Checks a document against the meta-schema of its draft (`$schema`, 2020-12 when absent).
 pub fn meta_schema(display: &str, source: &str, value: &Value) -> Vec<Diagnostic> {
@@ -145,7 +176,7 @@ fn visit<'a>(
 fn inline_refs(schema: &Value, out: &mut BTreeSet<String>) {
     let Some(map) = schema.as_object() else { return };
     if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
-        out.insert(name.replace("~1", "/").replace("~0", "~"));
+        out.insert(unescape(name));
     }
     for (key, child) in map {
         if NESTING_KEYWORDS.contains(&key.as_str())
@@ -167,7 +198,7 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
     let mut owners: BTreeMap<&str, &SchemaFile> = BTreeMap::new();
     let mut modules: BTreeMap<String, &str> = BTreeMap::new();
     for subject in &registry.subjects {
-        let module = crate::generate::module_name(&subject.id);
+        let module = module_name(&subject.id);
         if let Some(other) = modules.insert(module.clone(), &subject.id) {
             let file = &subject.versions[0];
             problems.push(Diagnostic::file(
@@ -175,7 +206,7 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
                 format!("schema ids `{other}` and `{}` both become the Rust module `{module}`; rename one", subject.id),
             ));
         }
-        if crate::generate::is_keyword(&module) || crate::generate::RESERVED_MODULES.contains(&module.as_str()) {
+        if is_keyword(&module) || RESERVED_MODULES.contains(&module.as_str()) {
             problems.push(Diagnostic::file(
                 subject.versions[0].display.clone(),
                 format!(
@@ -212,10 +243,10 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
 
 /// The definitions of a bundled schema must not take the names the generator gives its own items.
 pub fn reserved_names(file: &SchemaFile, bundled: &Value) -> Vec<Diagnostic> {
-    let reserved = [file.contract.name.clone(), crate::generate::payload_name(&file.contract.name)];
+    let reserved = [file.contract.name.clone(), payload_name(&file.contract.name)];
     let Some(defs) = bundled.get("definitions").and_then(Value::as_object) else { return Vec::new() };
     defs.keys()
-        .filter(|k| reserved.contains(&crate::bundle::pascal_case(k)))
+        .filter(|k| reserved.contains(&pascal_case(k)))
         .map(|k| {
             Diagnostic::at(
                 file.display.clone(),

@@ -226,6 +226,7 @@ impl Config {
         let mut problems = Problems(loading);
         let vendored = self.vendored_documents(&root, &mut problems);
         let mut docs = Documents::default();
+        let mut shared = check::SharedFiles::default();
         let mut bundles = Vec::new();
         for file in registry.files() {
             let meta = check::meta_schema(&file.display, &file.source, &file.document);
@@ -245,7 +246,7 @@ impl Config {
                 }
             };
             // A broken shared file is reported once, on itself, not again on each user.
-            if !docs.check_shared(&bundled.uses, &mut problems.0) {
+            if !shared.passed(&docs, &bundled.uses, &mut problems.0) {
                 bundles.push(None);
                 continue;
             }
@@ -320,7 +321,7 @@ impl Config {
             .zip(&inputs)
             .filter_map(|((f, _), input)| {
                 let (schema, _) = input.as_ref().ok()?;
-                Some(Job { schema: schema.clone(), payload: generate::payload_name(&f.contract.name) })
+                Some(Job { schema: schema.clone(), payload: crate::ident::payload_name(&f.contract.name) })
             })
             .collect();
         let mut typified = isolate::run(&jobs, isolation).into_iter();

@@ -4,6 +4,8 @@
 //! [`load`] the registry folder → [`bundle`] each schema with the files it `$ref`s →
 //! [`check`] it (meta-schema, references, names, recursion) → hold each version to its [`compat`]ibility
 //! mode → generate payload types with typify, the envelope glue and upcasts → render with prettyplease.
+//! Each step imports only the steps before it (`tests/layers.rs` holds them to that), and every
+//! step takes its naming rules from [`ident`].
 //!
 //! A build script of a few lines drives it:
 //!
@@ -50,6 +52,7 @@ mod config;
 pub mod embedded;
 mod error;
 mod generate;
+pub mod ident;
 mod keywords;
 pub mod load;
 mod locate;
@@ -58,7 +61,8 @@ mod render;
 
 pub use config::{Config, DEFAULT_BASE_URI};
 pub use error::{Diagnostic, Error};
-pub use generate::{module_name, payload_name, Generated};
+pub use generate::Generated;
+pub use ident::{module_name, payload_name};
 pub use locate::position_of;
 
 /// For tools other than build scripts that call [`Config::compile`]: `compile` runs typify in

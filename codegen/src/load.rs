@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Error, Problems};
+use crate::ident::is_type_name;
 use crate::registry::{Contract, ContractKind, EventType, Registry, SchemaFile, SchemaRef, Subject, Version};
 
 /// Folders whose name starts with this hold shared definitions, not subjects.
@@ -281,11 +282,4 @@ fn read_tags(
             Vec::new()
         }
     }
-}
-
-fn is_type_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name.chars().all(|c| c.is_ascii_alphanumeric())
-        && !crate::generate::is_keyword(name)
-        && !crate::generate::PRELUDE_NAMES.contains(&name)
 }

@@ -12,7 +12,7 @@
 pub fn position_of(source: &str, pointer: &str) -> Option<(usize, usize)> {
     let tokens: Vec<String> = match pointer {
         "" => Vec::new(),
-        p => p.strip_prefix('/')?.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect(),
+        p => p.strip_prefix('/')?.split('/').map(crate::ident::unescape).collect(),
     };
     let mut scan = Scanner { bytes: source.as_bytes(), pos: 0 };
     scan.skip_ws();

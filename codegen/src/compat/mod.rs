@@ -22,72 +22,11 @@ mod report;
 mod rules;
 mod schema;
 
-use std::fmt;
-use std::str::FromStr;
-
+pub use crate::registry::Mode;
 pub use report::{report, Incompatibility, PairReport, Report, SubjectReport, Verdict};
 pub use rules::{reads, Finding, Rule};
 
-/// Which earlier versions a version is compared with, and in which direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Mode {
-    /// The new schema reads data written with the previous one.
-    #[default]
-    Backward,
-    /// The new schema reads data written with every earlier one.
-    BackwardTransitive,
-    /// The previous schema reads data written with the new one.
-    Forward,
-    /// Every earlier schema reads data written with the new one.
-    ForwardTransitive,
-    /// Backward and forward with the previous version.
-    Full,
-    /// Backward and forward with every earlier version.
-    FullTransitive,
-    /// No check.
-    None,
-}
-
 impl Mode {
-    /// Every mode, as written.
-    pub const ALL: [Mode; 7] = [
-        Mode::Backward,
-        Mode::BackwardTransitive,
-        Mode::Forward,
-        Mode::ForwardTransitive,
-        Mode::Full,
-        Mode::FullTransitive,
-        Mode::None,
-    ];
-
-    /// The mode's name, as in Confluent's API: `BACKWARD_TRANSITIVE`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Backward => "BACKWARD",
-            Mode::BackwardTransitive => "BACKWARD_TRANSITIVE",
-            Mode::Forward => "FORWARD",
-            Mode::ForwardTransitive => "FORWARD_TRANSITIVE",
-            Mode::Full => "FULL",
-            Mode::FullTransitive => "FULL_TRANSITIVE",
-            Mode::None => "NONE",
-        }
-    }
-
-    /// Compared with every earlier version, not only the previous one.
-    pub fn transitive(self) -> bool {
-        matches!(self, Mode::BackwardTransitive | Mode::ForwardTransitive | Mode::FullTransitive)
-    }
-
-    /// The new version must read the old one's data.
-    pub fn backward(self) -> bool {
-        matches!(self, Mode::Backward | Mode::BackwardTransitive | Mode::Full | Mode::FullTransitive)
-    }
-
-    /// The old version must read the new one's data.
-    pub fn forward(self) -> bool {
-        matches!(self, Mode::Forward | Mode::ForwardTransitive | Mode::Full | Mode::FullTransitive)
-    }
-
     /// Why `old` → `new` fails under this mode: each finding with the direction that failed.
     ///
     /// ```
@@ -109,23 +48,6 @@ impl Mode {
             out.extend(reads(old, new).into_iter().map(|f| (Direction::Forward, f)));
         }
         out
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Mode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Mode::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown compatibility mode `{s}`: expected one of {}", names.join(", "))
-        })
     }
 }
 

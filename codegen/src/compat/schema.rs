@@ -59,9 +59,7 @@ pub(super) fn accepts_all(schema: &Value) -> bool {
     }
 }
 
-pub(super) fn esc(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
+pub(super) use crate::ident::escape as esc;
 
 pub(super) fn of(m: &Map<String, Value>) -> Option<(&'static str, Vec<Value>)> {
     ["anyOf", "oneOf"].into_iter().find_map(|k| m.get(k).and_then(Value::as_array).map(|b| (k, b.clone())))

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{module_name, payload_name};
+use crate::ident::{module_name, payload_name};
 use crate::registry::{ContractKind, Registry, SchemaFile};
 
 pub(super) fn tokens(registry: &Registry, upcasts: &[(&SchemaFile, &SchemaFile)]) -> TokenStream {

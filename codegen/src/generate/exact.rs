@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
+use crate::ident::{escape as esc, field_name, unescape, PRELUDE_NAMES};
 use crate::keywords::{is_annotation, only_annotations, required_names};
 
 /// Keywords that only ever refuse values: typify's copy can go without them.
@@ -95,22 +96,12 @@ struct Narrow {
     untyped: Vec<String>,
 }
 
-fn esc(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 fn show(at: &str) -> &str {
     if at.is_empty() {
         "the root"
     } else {
         at
     }
-}
-
-/// The Rust field name typify derives from a property name, near enough to spot two that meet.
-fn field_name(property: &str) -> String {
-    let words: String = property.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    super::module_name(&words).trim_matches('_').to_string()
 }
 
 /// An `enum`/`const` value typify turns into a Rust value and back unchanged.
@@ -137,7 +128,7 @@ impl Narrow {
         let mut at = v.clone();
         for _ in 0..16 {
             let name = at.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/"));
-            match name.and_then(|n| self.defs.get(&n.replace("~1", "/").replace("~0", "~"))) {
+            match name.and_then(|n| self.defs.get(&unescape(n))) {
                 Some(target) => at = target.clone(),
                 None => break,
             }
@@ -398,7 +389,7 @@ fn strip_in(value: &mut Value, in_name_map: bool) {
                 // A title names the Rust type; one that would shadow the prelude is left out, and
                 // typify names the type from where it sits instead.
                 let shadowing = map.get("title").and_then(Value::as_str).is_some_and(|t| {
-                    super::PRELUDE_NAMES.iter().any(|p| p.eq_ignore_ascii_case(t.trim())) || t.trim() == "Self"
+                    PRELUDE_NAMES.iter().any(|p| p.eq_ignore_ascii_case(t.trim())) || t.trim() == "Self"
                 });
                 if shadowing {
                     map.remove("title");

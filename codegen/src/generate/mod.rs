@@ -16,6 +16,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::error::Diagnostic;
+use crate::ident::{module_name, payload_name};
 use crate::registry::{Registry, SchemaFile};
 
 /// Generated tokens, one unit per schema version plus the registry-wide decoders.
@@ -54,65 +55,6 @@ pub(crate) struct SubjectCode {
     pub versions: Vec<(String, String, TokenStream)>,
     /// Names re-exported at subject level: the newest version's envelope and payload.
     pub latest: (String, Vec<String>),
-}
-
-/// `orderCreatedSchema` → `order_created_schema`.
-pub fn module_name(id: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in id.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c == '-' || c == '_' {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        } else {
-            out.push(c);
-            prev_lower = c.is_ascii_alphanumeric();
-        }
-    }
-    out
-}
-
-/// Module names the host crate keeps for itself: its runtime, and the module holding this code.
-pub const RESERVED_MODULES: [&str; 2] = ["runtime", "generated"];
-
-/// Names from Rust's prelude that typify's code uses without a path: a generated type of the same
-/// name would shadow them and break that code.
-pub const PRELUDE_NAMES: [&str; 22] = [
-    "Ok",
-    "Err",
-    "Some",
-    "None",
-    "Option",
-    "Result",
-    "String",
-    "Vec",
-    "Box",
-    "Default",
-    "From",
-    "Into",
-    "TryFrom",
-    "TryInto",
-    "ToString",
-    "ToOwned",
-    "AsRef",
-    "AsMut",
-    "Iterator",
-    "IntoIterator",
-    "Clone",
-    "Drop",
-];
-
-/// Whether `word` cannot be used as a plain Rust identifier.
-pub fn is_keyword(word: &str) -> bool {
-    syn::parse_str::<syn::Ident>(word).is_err()
 }
 
 /// typify's copy of a bundled schema (see [`exact`]) and the parts it keeps as JSON, or why the
@@ -156,11 +98,6 @@ pub(crate) fn vendored_tokens(vendored: &[(String, Value)]) -> TokenStream {
         #[doc(hidden)]
         pub const VENDORED_SCHEMAS: &[(&str, &str)] = &[#((#uris, #texts)),*];
     }
-}
-
-/// The payload type of contract `name`: `OrderCreatedEvent` → `OrderCreatedEventPayload`.
-pub fn payload_name(name: &str) -> String {
-    format!("{name}Payload")
 }
 
 /// What typify made of a schema: its code as text, or why it could not make a type of it.

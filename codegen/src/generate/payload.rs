@@ -10,6 +10,8 @@ use quote::ToTokens;
 use serde_json::Value;
 use typify::{TypeSpace, TypeSpaceSettings};
 
+use crate::ident::PRELUDE_NAMES;
+
 /// typify recurses once per nesting level; deep but finite schemas need more than a default stack.
 const TYPIFY_STACK: usize = 256 << 20;
 
@@ -85,7 +87,7 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
             syn::Item::Type(t) => (&t.ident, false),
             _ => continue,
         };
-        if super::PRELUDE_NAMES.contains(&ident.to_string().as_str()) {
+        if PRELUDE_NAMES.contains(&ident.to_string().as_str()) {
             return Err(format!("a `title` or definition in this schema names a type `{ident}`, which would shadow Rust's own `{ident}`; rename it"));
         }
         if ident == alias {

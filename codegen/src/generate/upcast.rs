@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::payload_name;
+use crate::ident::payload_name;
 use crate::registry::SchemaFile;
 
 /// `impl From<older payload> for newer payload`, placed in the newer version's module.

@@ -16,6 +16,7 @@ use super::json_name;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
+use crate::ident::escape;
 use crate::keywords::{is_annotation, only_annotations, required_names};
 
 /// Keywords with a typed check (or that the type itself guarantees).
@@ -412,7 +413,7 @@ impl Gen<'_> {
             }
             let schema = props.get(&json)?;
             seen.push(json.clone());
-            let inner = format!("{pointer}/properties/{}", json.replace('~', "~0").replace('/', "~1"));
+            let inner = format!("{pointer}/properties/{}", escape(&json));
             let (fname, args) = segment(&f.ty)?;
             if fname == "Option" {
                 // Optional: absent is `None`, and `null` must not read as `None` (see `payload.rs`).
