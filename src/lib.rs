@@ -82,17 +82,18 @@ pub use runtime::{
 };
 pub use runtime::{
     BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter, CommandId, Contract,
-    CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId,
-    EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata, Origin, PayloadSchema,
-    RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64, StaticSchemaRef, TypedCheck,
-    Violation,
+    ContractIdentity, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo,
+    EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata,
+    Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64,
+    StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};
 
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.
-#[allow(missing_docs)]
+// Deprecated contracts warn their producers, not the crate that decodes and upcasts them.
+#[allow(missing_docs, deprecated)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/events.rs"));
 }

@@ -106,10 +106,11 @@ fn copy_workspace() -> tempfile::TempDir {
         "conformance/runner",
         "nats/src",
         "nats/benches",
+        "cli/src",
     ] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }
-    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml"] {
+    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml"] {
         std::fs::copy(workspace().join(manifest), dir.path().join(manifest)).unwrap();
     }
     dir

@@ -86,7 +86,7 @@ pub fn validator(file: &SchemaFile, bundled: &Value, vendored: &[(String, Value)
         options = options.with_retriever(Vendored(vendored.iter().cloned().collect()));
     }
     match options.build(bundled) {
-        Ok(_) => Vec::new(),
+        Ok(validator) => examples(file, &validator),
         Err(e) => {
             let pointer = e.schema_path().to_string();
             vec![Diagnostic::at(
@@ -97,6 +97,25 @@ pub fn validator(file: &SchemaFile, bundled: &Value, vendored: &[(String, Value)
             )]
         }
     }
+}
+
+/// The schema's own `examples` must meet it: tools print them as the contract's examples.
+fn examples(file: &SchemaFile, validator: &jsonschema::Validator) -> Vec<Diagnostic> {
+    let Some(examples) = file.document.get("examples").and_then(Value::as_array) else { return Vec::new() };
+    examples
+        .iter()
+        .enumerate()
+        .filter_map(|(i, example)| {
+            let error = validator.iter_errors(example).next()?;
+            let at = error.instance_path().to_string();
+            Some(Diagnostic::at(
+                file.display.clone(),
+                Some(&file.source),
+                format!("/examples/{i}"),
+                format!("this example breaks the schema at `{}`: {error}", if at.is_empty() { "/" } else { &at }),
+            ))
+        })
+        .collect()
 }
 
 /// Serves vendored documents to the validator by their URI; nothing is ever fetched. (The

@@ -7,6 +7,7 @@ use crate::compat::{self, Mode, Report};
 use crate::error::{Diagnostic, Error, Problems};
 use crate::generate::isolate::{self, Isolation, Job};
 use crate::generate::{self, Generated};
+use crate::inspect::Inspection;
 use crate::{check, load};
 
 /// The registry base URI used when `[package.metadata.events]` names none.
@@ -205,6 +206,27 @@ impl Config {
         let checked = self.check()?;
         let report = self.report(&checked);
         checked.problems.into_result(report)
+    }
+
+    /// Loads, bundles and checks the registry, for tools that read it without generating code.
+    /// Fails when any file has problems.
+    pub fn inspect(&self) -> Result<Inspection, Error> {
+        let Checked { registry, vendored, bundles, problems } = self.check()?;
+        let bundles = problems.into_result(bundles)?;
+        let bundles = bundles.into_iter().map(|b| b.expect("a file without problems is bundled").schema).collect();
+        Ok(Inspection { registry, bundles, vendored })
+    }
+
+    /// Like [`Config::generate`], with typify in child processes that re-execute the current
+    /// program, which must call [`serve_typify_jobs`](crate::serve_typify_jobs) first thing in
+    /// `main`: a schema that overflows typify's stack is then reported, not fatal.
+    pub fn generate_isolated(&self) -> Result<Generated, Error> {
+        isolate::serve_if_asked();
+        let isolation = match std::env::current_exe() {
+            Ok(exe) => Isolation::Process { exe, dir: std::env::temp_dir().join("events-typify-jobs") },
+            Err(_) => Isolation::InProcess,
+        };
+        self.run(&isolation)
     }
 
     fn report(&self, checked: &Checked) -> Report {

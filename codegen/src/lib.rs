@@ -53,6 +53,7 @@ pub mod embedded;
 mod error;
 mod generate;
 pub mod ident;
+mod inspect;
 mod keywords;
 pub mod load;
 mod locate;
@@ -63,6 +64,7 @@ pub use config::{Config, DEFAULT_BASE_URI};
 pub use error::{Diagnostic, Error};
 pub use generate::Generated;
 pub use ident::{module_name, payload_name};
+pub use inspect::Inspection;
 pub use locate::position_of;
 
 /// For tools other than build scripts that call [`Config::compile`]: `compile` runs typify in

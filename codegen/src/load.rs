@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Error, Problems};
 use crate::ident::is_type_name;
-use crate::registry::{Contract, ContractKind, EventType, Registry, SchemaFile, SchemaRef, Subject, Version};
+use crate::registry::{
+    Contract, ContractKind, Deprecation, EventType, Registry, SchemaFile, SchemaRef, Subject, Version,
+};
 
 /// Folders whose name starts with this hold shared definitions, not subjects.
 pub const SHARED_PREFIX: char = '_';
@@ -15,7 +17,7 @@ pub const SHARED_PREFIX: char = '_';
 const OUTSIDE: &str =
     "is a link that leads outside the registry folder (or nowhere); the generator reads nothing outside it";
 
-const EXTENSION_KEYS: [&str; 6] = ["name", "type", "source", "tags", "eventVersion", "description"];
+const EXTENSION_KEYS: [&str; 7] = ["name", "type", "source", "tags", "eventVersion", "description", "deprecated"];
 
 /// Shows `path` relative to the registry folder's parent: `schemas/a/1.0.json`.
 pub fn display_path(root: &Path, path: &Path) -> String {
@@ -222,6 +224,18 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
     let description = string("description", false);
     let type_name = if kind_is_event { string("type", true) } else { None };
     let tags = read_tags(ext, &base, &mut problems, &at);
+    let deprecated = match ext.get("deprecated") {
+        None | Some(Value::Bool(false)) => None,
+        Some(Value::Bool(true)) => Some(Deprecation { note: None }),
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(Deprecation { note: Some(s.trim().to_string()) }),
+        Some(_) => {
+            problems.push(at(
+                &format!("{base}/deprecated"),
+                format!("`{key}.deprecated` must be true, false, or a non-empty string saying what to use instead"),
+            ));
+            None
+        }
+    };
     if let Some(n) = &name {
         if !is_type_name(n) {
             problems.push(at(&format!("{base}/name"), format!("`{n}` is not an UpperCamelCase Rust identifier of its own (ASCII letters and digits, starting with a capital, not a keyword nor a name of Rust's prelude such as `String`)")));
@@ -253,6 +267,7 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
             tags,
             event_version: event_version.unwrap_or_else(|| version.to_string()),
             description,
+            deprecated,
         }),
         _ => Err(problems),
     }

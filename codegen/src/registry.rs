@@ -115,6 +115,22 @@ pub struct Contract {
     pub event_version: String,
     /// Shown in the generated docs.
     pub description: Option<String>,
+    /// `"deprecated": true` or `"deprecated": "use …"`: producers get a compiler warning.
+    pub deprecated: Option<Deprecation>,
+}
+
+/// A contract version its owners want producers to move away from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deprecation {
+    /// What to use instead, when the schema says.
+    pub note: Option<String>,
+}
+
+impl Deprecation {
+    /// The text shown by `events list` and the generated `#[deprecated]` note.
+    pub fn describe(&self) -> String {
+        self.note.clone().unwrap_or_else(|| "deprecated".to_string())
+    }
 }
 
 /// Events are published facts; commands ask for something to happen.
@@ -144,6 +160,11 @@ impl EventType {
         ("integration", EventType::Integration),
         ("notification", EventType::Notification),
     ];
+
+    /// As written in `x-event.type` and `eventType`: `domain`.
+    pub fn name(self) -> &'static str {
+        EventType::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).expect("every type is listed")
+    }
 
     /// The runtime enum variant's name.
     pub fn variant(self) -> &'static str {

@@ -24,13 +24,21 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         dir.join("Cargo.toml"),
         format!("{manifest}\n[package.metadata.events.vendor]\n\"{prefix}\" = \"{folder}\"\n"),
     )?;
-    for sub in
-        ["src", "benches", "tests", "codegen/src", "conformance/src", "conformance/runner", "nats/src", "nats/benches"]
-    {
+    for sub in [
+        "src",
+        "benches",
+        "tests",
+        "codegen/src",
+        "conformance/src",
+        "conformance/runner",
+        "nats/src",
+        "nats/benches",
+        "cli/src",
+    ] {
         let _ = fs::remove_dir_all(dir.join(sub));
         copy_dir(&workspace.join(sub), &dir.join(sub))?;
     }
-    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml"] {
+    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml"] {
         fs::copy(workspace.join(manifest), dir.join(manifest))?;
     }
     let _ = fs::remove_dir_all(dir.join("schemas"));

@@ -96,8 +96,8 @@ impl<P: CommandContract> Command<P> {
 
     /// Types a parsed command envelope; see [`crate::Envelope::from_raw`].
     pub fn from_raw(raw: RawCommand) -> Result<Self, DecodeError> {
+        raw.check_against(&crate::ContractIdentity::of::<P>())?;
         let RawCommand { common, command_id } = raw;
-        decode::check_identity::<P>("/commandName", &common)?;
         let payload = decode::payload::<P>(common.payload)?;
         Ok(Command {
             command_id,

@@ -112,6 +112,26 @@ impl PayloadSchema {
         PayloadSchema { validator, schema, sensitive }
     }
 
+    /// Compiles a bundled schema read at run time (a tool that loads a registry folder), serving
+    /// `vendored` documents by URI; the error says why the schema cannot be compiled.
+    ///
+    /// ```
+    /// let schema = serde_json::json!({"type": "object", "required": ["n"]});
+    /// let check = events::PayloadSchema::from_bundled(schema, &[]).unwrap();
+    /// let broken = check.validate(&serde_json::json!({})).unwrap_err();
+    /// assert_eq!(broken[0].pointer, "/payload");
+    /// assert_eq!(broken[0].keyword, "required");
+    /// ```
+    pub fn from_bundled(schema: Value, vendored: &[(String, Value)]) -> Result<Self, String> {
+        let mut options = jsonschema::options().should_validate_formats(true);
+        if !vendored.is_empty() {
+            options = options.with_retriever(Vendored(vendored.iter().cloned().collect()));
+        }
+        let validator = options.build(&schema).map_err(|e| e.to_string())?;
+        let sensitive = schema.to_string().contains("\"x-sensitive\"");
+        Ok(PayloadSchema { validator, schema, sensitive })
+    }
+
     /// Like [`PayloadSchema::compile`], for a document left to the validator that refers to the
     /// registry's vendored documents: they are served by URI, never fetched.
     #[doc(hidden)]

@@ -346,30 +346,6 @@ where
     read(value).and_then(type_it).map_err(serde::de::Error::custom)
 }
 
-/// Checks that name, version and schemaRef agree with contract `P`.
-pub(crate) fn check_identity<P: Contract>(name_field: &str, common: &Common) -> Result<(), DecodeError> {
-    let (name, version, schema_ref) = (&common.name, common.version, common.schema_ref.as_ref());
-    let expected = P::SCHEMA_REF;
-    let version_mismatch = |pointer: &str, found: SchemaVersion| DecodeError::Mismatch {
-        pointer: pointer.into(),
-        expected: expected.version.to_string(),
-        found: found.to_string(),
-    };
-    mismatch(name_field, P::NAME, name)?;
-    match version {
-        Some(v) if v != expected.version => return Err(version_mismatch("/version", v)),
-        _ => {}
-    }
-    if let Some(r) = schema_ref {
-        mismatch("/schemaRef/id", expected.id, &r.id)?;
-        if r.version != expected.version {
-            return Err(version_mismatch("/schemaRef/version", r.version));
-        }
-        mismatch("/schemaRef/uri", expected.uri, &r.uri)?;
-    }
-    Ok(())
-}
-
 pub(crate) fn mismatch(pointer: &str, expected: &str, found: &str) -> Result<(), DecodeError> {
     if expected == found {
         Ok(())

@@ -181,14 +181,12 @@ impl<P: EventContract> Envelope<P> {
     /// Types a parsed envelope: checks it against the registry, validates the payload, and fills
     /// the fields earlier forms of the spec leave out (`causationId` from `commandId`).
     pub fn from_raw(raw: RawEvent) -> Result<Self, DecodeError> {
+        raw.check_against(&crate::ContractIdentity {
+            event_type: Some(P::EVENT_TYPE),
+            event_version: Some(P::EVENT_VERSION),
+            ..crate::ContractIdentity::of::<P>()
+        })?;
         let RawEvent { common, event } = raw;
-        decode::check_identity::<P>("/eventName", &common)?;
-        if let Some(t) = event.event_type {
-            decode::mismatch("/eventType", type_name(P::EVENT_TYPE), type_name(t))?;
-        }
-        if let Some(v) = &event.event_version {
-            decode::mismatch("/eventVersion", P::EVENT_VERSION, v)?;
-        }
         let payload = decode::payload::<P>(common.payload)?;
         Ok(Envelope {
             event_id: event.event_id,

@@ -10,6 +10,7 @@ pub(crate) mod decode;
 pub(crate) mod envelope;
 pub(crate) mod fast;
 mod fields;
+mod identity;
 mod ids;
 mod lifecycle;
 mod present;
@@ -27,6 +28,7 @@ pub use envelope::Envelope;
 #[doc(hidden)]
 pub use fast::{decode_typed, leading_identity, WireEvent};
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};
+pub use identity::ContractIdentity;
 pub use ids::{CausationId, CommandId, CorrelationId, EventId};
 pub use lifecycle::{
     CommandDeadLetter, DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin,

@@ -6,6 +6,15 @@ use serde_json::Value;
 
 use crate::registry::{ContractKind, SchemaFile};
 
+/// `#[deprecated]` for the types of a deprecated contract version, so that producers are warned.
+pub(super) fn deprecated(file: &SchemaFile) -> Option<syn::Attribute> {
+    let d = file.contract.deprecated.as_ref()?;
+    Some(match &d.note {
+        Some(note) => syn::parse_quote!(#[deprecated(note = #note)]),
+        None => syn::parse_quote!(#[deprecated]),
+    })
+}
+
 pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: bool) -> TokenStream {
     let c = &file.contract;
     let r = &file.schema_ref;
@@ -17,6 +26,8 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: 
     let tags = &c.tags;
     let schema_json = serde_json::to_string(bundled).expect("a JSON value always serializes");
     let description = c.description.as_deref().map(|d| format!(" {d}")).into_iter();
+    let deprecated = deprecated(file);
+    let deprecated = deprecated.iter();
     let compile = if vendored {
         quote!(crate::PayloadSchema::compile_vendored(SCHEMA_JSON, super::super::VENDORED_SCHEMAS))
     } else {
@@ -54,6 +65,7 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: 
                 }
                 #[doc = #doc]
                 #(#[doc = ""] #[doc = #description])*
+                #(#deprecated)*
                 pub type #alias = crate::Envelope<#payload>;
             }
         }
@@ -63,6 +75,7 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: 
                 impl crate::CommandContract for #payload {}
                 #[doc = #doc]
                 #(#[doc = ""] #[doc = #description])*
+                #(#deprecated)*
                 pub type #alias = crate::Command<#payload>;
             }
         }

@@ -130,8 +130,27 @@ pub(crate) fn schema_module(
             }
             Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
         };
+    let types = match contract::deprecated(file) {
+        Some(attr) => mark_deprecated(types, &payload, attr),
+        None => types,
+    };
     let glue = contract::glue(file, bundled, &payload, vendored);
     Ok((quote! { #types #glue }, fallback))
+}
+
+/// Puts `attr` on the payload type among `types`.
+fn mark_deprecated(types: TokenStream, payload: &str, attr: syn::Attribute) -> TokenStream {
+    let Ok(mut file) = syn::parse2::<syn::File>(types.clone()) else { return types };
+    for item in &mut file.items {
+        let attrs = match item {
+            syn::Item::Struct(s) if s.ident == payload => &mut s.attrs,
+            syn::Item::Enum(e) if e.ident == payload => &mut e.attrs,
+            syn::Item::Type(t) if t.ident == payload => &mut t.attrs,
+            _ => continue,
+        };
+        attrs.push(attr.clone());
+    }
+    quote::ToTokens::into_token_stream(file)
 }
 
 /// Assembles the subjects' modules, the upcasts between their versions and the decoders.

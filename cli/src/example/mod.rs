@@ -1,0 +1,263 @@
+//! `events example`: a full-form envelope for a contract that the registry itself accepts.
+
+mod make;
+mod pattern;
+
+use chrono::{SecondsFormat, Utc};
+use events_codegen::registry::{ContractKind, SchemaFile, Version};
+use events_codegen::{Config, Inspection};
+use serde_json::{json, Value};
+
+use crate::decode::{Decoder, Violation};
+use crate::progress::Progress;
+use crate::tools::{self, FINDINGS, USAGE};
+
+/// Where an example's payload came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Origin {
+    /// The schema's `examples`.
+    Examples,
+    /// Made from the schema's keywords.
+    Made,
+}
+
+/// Why no example could be given.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Nothing meeting the schema could be made.
+    NotMade,
+    /// What was made breaks the registry's own checks (listed).
+    Invalid(Vec<Violation>),
+}
+
+pub fn run(config: &Config, contract: &str) -> u8 {
+    let (name, version) = match parse(contract) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return USAGE;
+        }
+    };
+    let registry = match tools::inspect(config) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let Some(file) = registry.contract(&name, version) else {
+        let known = registry.versions_of(&name);
+        if known.is_empty() {
+            eprintln!("error: the registry has no contract `{name}`{}", suggestion(&registry, &name));
+        } else {
+            let versions: Vec<String> = known.iter().map(|f| f.schema_ref.version.to_string()).collect();
+            eprintln!(
+                "error: `{name}` has no version {}: it has {}",
+                version.map(|v| v.to_string()).unwrap_or_default(),
+                versions.join(", ")
+            );
+        }
+        return USAGE;
+    };
+    match example(&registry, file) {
+        Ok((envelope, _)) => {
+            println!("{}", serde_json::to_string_pretty(&InOrder(&envelope)).expect("JSON"));
+            0
+        }
+        Err(refusal) => {
+            eprintln!("error: {}", refusal_text(file, &refusal));
+            FINDINGS
+        }
+    }
+}
+
+/// `events example --all`: which contracts an example can be made for.
+pub fn run_all(config: &Config, _: Option<&str>, json: bool) -> u8 {
+    let mut progress = Progress::new();
+    progress.stage("checking the registry…");
+    let registry = match tools::inspect(config) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let files: Vec<&SchemaFile> = registry.registry().files().collect();
+    let mut results = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        progress.tick(|| format!("{i}/{} contracts", files.len()));
+        results.push((*file, example(&registry, file)));
+    }
+    drop(progress);
+    let made = results.iter().filter(|(_, r)| r.is_ok()).count();
+    if json {
+        let entries: Vec<Value> = results
+            .iter()
+            .map(|(f, r)| {
+                json!({
+                    "contract": f.contract.name,
+                    "version": f.schema_ref.version.to_string(),
+                    "file": f.display,
+                    "example": r.as_ref().ok().map(|(_, o)| if *o == Origin::Examples { "examples" } else { "made" }),
+                    "refused": r.as_ref().err().map(|e| refusal_text(f, e)),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "made": made, "total": results.len(), "contracts": entries }))
+                .expect("JSON")
+        );
+    } else {
+        for (f, r) in &results {
+            match r {
+                Ok((_, Origin::Examples)) => {
+                    println!("{} {}: from the schema's examples", f.contract.name, f.schema_ref.version)
+                }
+                Ok((_, Origin::Made)) => println!("{} {}: made from the schema", f.contract.name, f.schema_ref.version),
+                Err(e) => println!("{} {}: none: {}", f.contract.name, f.schema_ref.version, refusal_text(f, e)),
+            }
+        }
+        eprintln!("examples for {made} of {} contracts", results.len());
+    }
+    if made == results.len() {
+        0
+    } else {
+        FINDINGS
+    }
+}
+
+fn refusal_text(file: &SchemaFile, refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::NotMade => format!(
+            "cannot make an example of {} {} ({}): no value meeting the schema could be made from it; add one to its `examples`",
+            file.contract.name, file.schema_ref.version, file.display
+        ),
+        Refusal::Invalid(violations) => format!(
+            "cannot make a valid example of {} {} ({}): what was made breaks {}",
+            file.contract.name,
+            file.schema_ref.version,
+            file.display,
+            violations.iter().map(|v| format!("{}: {}", v.pointer, v.message)).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
+/// A full-form envelope of `file`'s contract, checked through the registry as a consumer would.
+pub fn example(registry: &Inspection, file: &SchemaFile) -> Result<(Value, Origin), Refusal> {
+    let bundled = registry.bundled(file).ok_or(Refusal::NotMade)?;
+    let mut decoder = Decoder::new(registry);
+    let mut last = None;
+    // The schema's own examples first, as written; then one made from its keywords.
+    let given = file.document.get("examples").and_then(Value::as_array).cloned().unwrap_or_default();
+    let made = make::Maker::new(bundled).root_value();
+    let candidates = given.into_iter().map(|v| (v, Origin::Examples)).chain(made.map(|v| (v, Origin::Made)));
+    for (payload, origin) in candidates {
+        let envelope = envelope(file, payload);
+        let outcome = decoder.decode(&envelope);
+        if outcome.valid() {
+            return Ok((envelope, origin));
+        }
+        last = Some(outcome.violations);
+    }
+    Err(last.map(Refusal::Invalid).unwrap_or(Refusal::NotMade))
+}
+
+/// The full form: every field of the specification, in the order the runtime writes them.
+fn envelope(file: &SchemaFile, payload: Value) -> Value {
+    let id = || uuid::Uuid::new_v4().to_string();
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let r = &file.schema_ref;
+    let c = &file.contract;
+    let source = c.source.clone().unwrap_or_else(|| "ExampleService".to_string());
+    let metadata = json!({ "initiatedBy": "events example", "sourceSystem": source });
+    let schema_ref = json!({ "id": r.id, "version": r.version.to_string(), "uri": r.uri });
+    match c.kind {
+        ContractKind::Event(t) => json!({
+            "eventName": c.name,
+            "eventId": id(),
+            "correlationId": id(),
+            "causationId": id(),
+            "timestamp": now,
+            "version": r.version.to_string(),
+            "schemaRef": schema_ref,
+            "eventType": t.name(),
+            "eventSource": source,
+            "eventVersion": c.event_version,
+            "eventStatus": "created",
+            "tags": c.tags,
+            "retryCount": 0,
+            "payload": payload,
+            "metadata": metadata,
+        }),
+        ContractKind::Command => json!({
+            "commandName": c.name,
+            "commandId": id(),
+            "correlationId": id(),
+            "timestamp": now,
+            "version": r.version.to_string(),
+            "schemaRef": schema_ref,
+            "tags": c.tags,
+            "payload": payload,
+            "metadata": metadata,
+        }),
+    }
+}
+
+/// The envelope's members in the specification's order (a `serde_json::Map` sorts them).
+struct InOrder<'a>(&'a Value);
+
+const ORDER: [&str; 17] = [
+    "eventName",
+    "commandName",
+    "eventId",
+    "commandId",
+    "correlationId",
+    "causationId",
+    "timestamp",
+    "version",
+    "schemaRef",
+    "eventType",
+    "eventSource",
+    "eventVersion",
+    "eventStatus",
+    "tags",
+    "retryCount",
+    "payload",
+    "metadata",
+];
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(map) = self.0.as_object() else { return self.0.serialize(serializer) };
+        let mut out = serializer.serialize_map(Some(map.len()))?;
+        for key in ORDER.iter().filter(|k| map.contains_key(**k)) {
+            out.serialize_entry(key, &map[*key])?;
+        }
+        for (key, value) in map.iter().filter(|(k, _)| !ORDER.contains(&k.as_str())) {
+            out.serialize_entry(key, value)?;
+        }
+        out.end()
+    }
+}
+
+/// `Name` or `Name@1.0`.
+fn parse(text: &str) -> Result<(String, Option<Version>), String> {
+    match text.split_once('@') {
+        None => Ok((text.to_string(), None)),
+        Some((name, v)) => {
+            let version = Version::parse(v)
+                .ok_or_else(|| format!("`{text}`: the version after @ must be MAJOR.MINOR, such as 1.0"))?;
+            Ok((name.to_string(), Some(version)))
+        }
+    }
+}
+
+/// `; did you mean …?` for a name that differs from a known one only in case.
+fn suggestion(registry: &Inspection, name: &str) -> String {
+    let close: Vec<&str> = registry
+        .registry()
+        .files()
+        .map(|f| f.contract.name.as_str())
+        .filter(|n| n.eq_ignore_ascii_case(name) || n.to_lowercase().contains(&name.to_lowercase()))
+        .collect();
+    match close.first() {
+        Some(n) => format!("; did you mean `{n}`?"),
+        None => "; `events list` shows them".to_string(),
+    }
+}

@@ -1,0 +1,160 @@
+//! `events list`: every subject and version of the registry, and what its payload became.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use events_codegen::registry::{ContractKind, SchemaFile};
+use events_codegen::Config;
+use serde_json::{json, Value};
+
+use crate::progress::Progress;
+use crate::tools::{self, FINDINGS};
+
+/// What the generator made of a payload.
+#[derive(Debug, Clone, PartialEq)]
+enum Typing {
+    Typed,
+    /// Typed, with some parts kept as validated JSON values (why).
+    Partly(String),
+    /// A validated `serde_json::Value` (why).
+    Value(String),
+    /// Not generated (`--no-types`, or generation failed).
+    Unknown,
+}
+
+impl Typing {
+    fn label(&self) -> &'static str {
+        match self {
+            Typing::Typed => "typed",
+            Typing::Partly(_) => "partly typed",
+            Typing::Value(_) => "value",
+            Typing::Unknown => "-",
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        match self {
+            Typing::Partly(why) | Typing::Value(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+pub fn run(config: &Config, json: bool, with_types: bool) -> u8 {
+    let mut progress = Progress::new();
+    progress.stage("checking the registry…");
+    let registry = match tools::inspect(config) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let mut status = 0;
+    let mut typing: BTreeMap<String, Typing> = BTreeMap::new();
+    if with_types {
+        let n = registry.registry().files().count();
+        progress.stage(&format!("generating the types of {n} schema{}…", if n == 1 { "" } else { "s" }));
+        match config.generate_isolated() {
+            Ok(generated) => {
+                for d in generated.fallbacks() {
+                    typing.insert(d.file.clone(), Typing::Value(d.message.clone()));
+                }
+                for d in generated.partly_typed() {
+                    typing.insert(d.file.clone(), Typing::Partly(d.message.clone()));
+                }
+                for f in registry.registry().files() {
+                    typing.entry(f.display.clone()).or_insert(Typing::Typed);
+                }
+            }
+            Err(e) => {
+                drop(progress);
+                eprint!("{e}");
+                progress = Progress::new();
+                status = FINDINGS;
+            }
+        }
+    }
+    drop(progress);
+    let typing_of = |f: &SchemaFile| typing.get(&f.display).cloned().unwrap_or(Typing::Unknown);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if json {
+        let subjects: Vec<Value> = registry
+            .registry()
+            .subjects
+            .iter()
+            .map(|s| json!({ "id": s.id, "versions": s.versions.iter().map(|f| entry(f, &typing_of(f))).collect::<Vec<_>>() }))
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&json!({ "subjects": subjects })).expect("JSON"))
+    } else {
+        table(&mut out, registry.registry().files().map(|f| (f, typing_of(f))).collect())
+    };
+    if written.is_err() {
+        return FINDINGS;
+    }
+    status
+}
+
+fn kind(f: &SchemaFile) -> (&'static str, Option<&'static str>) {
+    match f.contract.kind {
+        ContractKind::Event(t) => ("event", Some(t.name())),
+        ContractKind::Command => ("command", None),
+    }
+}
+
+fn entry(f: &SchemaFile, typing: &Typing) -> Value {
+    let (kind, event_type) = kind(f);
+    json!({
+        "version": f.schema_ref.version.to_string(),
+        "file": f.display,
+        "uri": f.schema_ref.uri,
+        "contract": f.contract.name,
+        "kind": kind,
+        "eventType": event_type,
+        "source": f.contract.source,
+        "tags": f.contract.tags,
+        "deprecated": f.contract.deprecated.as_ref().map(|d| d.describe()),
+        "payload": if *typing == Typing::Unknown { Value::Null } else { typing.label().into() },
+        "payloadNote": typing.reason(),
+    })
+}
+
+fn table(out: &mut impl Write, rows: Vec<(&SchemaFile, Typing)>) -> std::io::Result<()> {
+    let header = ["SUBJECT", "VERSION", "CONTRACT", "KIND", "SOURCE", "TAGS", "PAYLOAD", "DEPRECATED"];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|(f, typing)| {
+            let (kind, event_type) = kind(f);
+            [
+                f.schema_ref.id.clone(),
+                f.schema_ref.version.to_string(),
+                f.contract.name.clone(),
+                event_type.map(|t| format!("{kind} ({t})")).unwrap_or_else(|| kind.to_string()),
+                f.contract.source.clone().unwrap_or_else(|| "-".into()),
+                if f.contract.tags.is_empty() { "-".into() } else { f.contract.tags.join(",") },
+                typing.label().to_string(),
+                f.contract.deprecated.as_ref().map(|d| d.describe()).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, row: &[&str]| -> std::io::Result<()> {
+        let mut text = String::new();
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                text.push_str(c);
+            } else {
+                text.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(out, &header)?;
+    for row in &cells {
+        line(out, &row.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! `events`: the registry's command-line tool.
+//!
+//! ```text
+//! events list [--json]                      every subject and version, and what its payload became
+//! events validate [FILE…|-] [--json]        messages decoded through the registry, one result each
+//! events example NAME[@VERSION] | --all     a valid full-form envelope for a contract
+//! events generate [--out FILE]              the generated Rust, without a Cargo build
+//! events compat                             the compatibility report of every version pair
+//! ```
+//!
+//! It reads `[package.metadata.events]` of the workspace it stands in, like the build; flags
+//! override. Exit status: 0 good, 1 findings (invalid messages, a bad registry, a break), 2 usage.
+
+mod decode;
+mod example;
+mod list;
+mod progress;
+mod registry_args;
+mod stream;
+mod tools;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use registry_args::RegistryArgs;
+
+/// The registry's command-line tool.
+#[derive(Debug, Parser)]
+#[command(name = "events", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every subject and version: contract, kind, event type, source, tags, deprecation, and
+    /// whether its payload is typed, partly typed or a validated JSON value.
+    List {
+        /// One JSON document for scripts.
+        #[arg(long)]
+        json: bool,
+        /// Skip generating the types: faster, without the payload column.
+        #[arg(long)]
+        no_types: bool,
+    },
+    /// Decodes messages through the registry as a consumer would: one result per message, with
+    /// FILE:LINE, valid with its contract and version, or every violation with its JSON pointer.
+    ///
+    /// Input is a stream of JSON values: pretty-printed, concatenated, or JSON lines. No FILE, or
+    /// `-`, reads standard input.
+    Validate {
+        /// Files of messages; `-` is standard input.
+        files: Vec<std::path::PathBuf>,
+        /// One JSON object per message, one per line.
+        #[arg(long)]
+        json: bool,
+        /// Print only the invalid messages (and the summary).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// A valid full-form envelope for a contract: from the schema's `examples` when it has one,
+    /// otherwise made from the schema; always validated before it is printed.
+    Example {
+        /// `OrderCreatedEvent` or `OrderCreatedEvent@1.0`; the newest version when none is given.
+        contract: Option<String>,
+        /// Try every contract of the registry and report for which an example can be made.
+        #[arg(long, conflicts_with = "contract")]
+        all: bool,
+        /// With `--all`: one JSON document.
+        #[arg(long, requires = "all")]
+        json: bool,
+    },
+    /// Checks the registry and prints the generated Rust, without a Cargo build.
+    Generate {
+        /// Write the code here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The compatibility report of every subject's version pairs, without generating code.
+    Compat,
+}
+
+fn main() -> ExitCode {
+    // A typify worker re-executes this program; it serves its job and exits here.
+    events_codegen::serve_typify_jobs();
+    let cli = Cli::parse();
+    let config = match cli.registry.config() {
+        Ok(config) => config,
+        Err(tools::Failure { message, status }) => {
+            eprint!("{message}");
+            return ExitCode::from(status);
+        }
+    };
+    let status = match cli.command {
+        Command::List { json, no_types } => list::run(&config, json, !no_types),
+        Command::Validate { files, json, quiet } => validate::run(&config, &files, json, quiet),
+        Command::Example { contract, all: true, json, .. } => example::run_all(&config, contract.as_deref(), json),
+        Command::Example { contract: Some(contract), .. } => example::run(&config, &contract),
+        Command::Example { contract: None, .. } => {
+            eprintln!(
+                "error: name a contract (NAME or NAME@VERSION), or pass --all\n\nUsage: events example <CONTRACT>"
+            );
+            tools::USAGE
+        }
+        Command::Generate { out } => tools::generate(&config, out.as_deref()),
+        Command::Compat => tools::compat(&config),
+    };
+    ExitCode::from(status)
+}

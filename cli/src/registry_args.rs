@@ -1,0 +1,90 @@
+//! Which registry the tool reads: `[package.metadata.events]` of the package it stands in (as the
+//! build does), with flags on top.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use events_codegen::Config;
+
+use crate::tools::{Failure, USAGE};
+
+/// Where the registry is; every flag overrides what the manifest says.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// The `Cargo.toml` whose `[package.metadata.events]` describes the registry; by default the
+    /// nearest one above the current folder that has such a table, else the workspace's.
+    #[arg(long, global = true, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    /// The registry folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    schemas: Option<PathBuf>,
+    /// The base of every schemaRef URI.
+    #[arg(long, global = true, value_name = "URI")]
+    base_uri: Option<String>,
+    /// The compatibility mode of versions whose file names none (BACKWARD, FULL_TRANSITIVE, …).
+    #[arg(long, global = true, value_name = "MODE")]
+    compatibility: Option<events_codegen::compat::Mode>,
+    /// Serve references under a URI prefix from a folder of the registry: `PREFIX=DIR`; repeatable.
+    #[arg(long, global = true, value_name = "PREFIX=DIR", value_parser = vendor_pair)]
+    vendor: Vec<(String, PathBuf)>,
+}
+
+fn vendor_pair(s: &str) -> Result<(String, PathBuf), String> {
+    let (prefix, dir) = s.split_once('=').ok_or("expected PREFIX=DIR")?;
+    if prefix.is_empty() || dir.is_empty() {
+        return Err("expected PREFIX=DIR, both non-empty".into());
+    }
+    Ok((prefix.to_string(), PathBuf::from(dir)))
+}
+
+impl RegistryArgs {
+    /// The configuration the build would use, with the flags applied.
+    pub fn config(&self) -> Result<Config, Failure> {
+        let manifest = match &self.manifest_path {
+            Some(path) if !path.is_file() => {
+                return Err(Failure::new(USAGE, format!("--manifest-path {}: no such file\n", path.display())))
+            }
+            Some(path) => Some(path.clone()),
+            None => std::env::current_dir().ok().and_then(|dir| find_manifest(&dir)),
+        };
+        let mut config = match &manifest {
+            Some(manifest) => Config::from_manifest(manifest).map_err(|e| Failure::new(1, e.to_string()))?,
+            None => Config::new(),
+        };
+        config.cargo_directives(false);
+        if let Some(dir) = &self.schemas {
+            if !dir.is_dir() {
+                return Err(Failure::new(USAGE, format!("--schemas {}: no such folder\n", dir.display())));
+            }
+            config.schema_dir(dir);
+        }
+        if let Some(uri) = &self.base_uri {
+            config.base_uri(uri.trim_end_matches('/'));
+        }
+        if let Some(mode) = self.compatibility {
+            config.compatibility(mode);
+        }
+        for (prefix, dir) in &self.vendor {
+            config.vendor(prefix, dir);
+        }
+        Ok(config)
+    }
+}
+
+/// The nearest `Cargo.toml` above `dir` with `[package.metadata.events]`, else the outermost one
+/// (the workspace's).
+fn find_manifest(dir: &Path) -> Option<PathBuf> {
+    let mut outermost = None;
+    for folder in dir.ancestors() {
+        let manifest = folder.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        if text
+            .lines()
+            .any(|l| l.trim() == "[package.metadata.events]" || l.trim().starts_with("[package.metadata.events."))
+        {
+            return Some(manifest);
+        }
+        outermost = Some(manifest);
+    }
+    outermost
+}

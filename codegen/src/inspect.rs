@@ -1,0 +1,56 @@
+//! The registry as tools see it: loaded, bundled and checked, each contract version with the
+//! self-contained schema its payloads are validated against, without generating code.
+
+use serde_json::Value;
+
+use crate::registry::{Registry, SchemaFile, Version};
+
+/// A checked registry, for tools that answer questions about it (list, validate, example).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(dir.path().join("pingSchema")).unwrap();
+/// std::fs::write(dir.path().join("pingSchema/1.0.json"), r#"{
+///   "x-event": { "name": "PingEvent", "type": "notification", "source": "Pinger" },
+///   "type": "object", "required": ["at"], "properties": { "at": { "type": "integer" } }
+/// }"#).unwrap();
+/// let registry = events_codegen::Config::new().schema_dir(dir.path()).inspect().unwrap();
+/// let file = registry.contract("PingEvent", None).unwrap();
+/// assert_eq!(file.schema_ref.version.to_string(), "1.0");
+/// assert_eq!(registry.bundled(file).unwrap()["required"][0], "at");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub(crate) registry: Registry,
+    /// One per file of the registry, in [`Registry::files`] order.
+    pub(crate) bundles: Vec<Value>,
+    pub(crate) vendored: Vec<(String, Value)>,
+}
+
+impl Inspection {
+    /// The registry model: subjects, versions, contracts.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The bundled schema of a file of this registry: every `$ref` points inside it (or, for a
+    /// document left to the validator, to a vendored document).
+    pub fn bundled(&self, file: &SchemaFile) -> Option<&Value> {
+        self.registry.files().position(|f| std::ptr::eq(f, file)).map(|i| &self.bundles[i])
+    }
+
+    /// The registry's vendored documents by URI, to serve to validators.
+    pub fn vendored(&self) -> &[(String, Value)] {
+        &self.vendored
+    }
+
+    /// The file of contract `name` at `version`, or its newest version when `None`.
+    pub fn contract(&self, name: &str, version: Option<Version>) -> Option<&SchemaFile> {
+        self.versions_of(name).into_iter().rev().find(|f| version.is_none_or(|v| f.schema_ref.version == v))
+    }
+
+    /// Every version of contract `name`, oldest first.
+    pub fn versions_of(&self, name: &str) -> Vec<&SchemaFile> {
+        self.registry.files().filter(|f| f.contract.name == name).collect()
+    }
+}
