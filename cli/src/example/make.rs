@@ -104,11 +104,39 @@ impl<'a> Maker<'a> {
                 });
             }
         }
+        if map.contains_key("if") || map.contains_key(CONDITIONS) {
+            return self.conditional(schema, map, depth);
+        }
         let types = types_of(map);
         types.iter().find_map(|t| {
             let v = self.typed(t, map, depth)?;
             self.accepts(schema, &v).then_some(v)
         })
+    }
+
+    /// `if`/`then`/`else` (its own, and those `allOf` gathered): a value of the rest first, then
+    /// the branch that value takes joined in and the value made again.
+    fn conditional(&self, schema: &Value, map: &Map<String, Value>, depth: usize) -> Option<Value> {
+        let mut conditions: Vec<Value> = map.get(CONDITIONS).and_then(Value::as_array).cloned().unwrap_or_default();
+        if map.contains_key("if") {
+            conditions.push(Value::Object(pick(map, &["if", "then", "else"])));
+        }
+        let mut base = Value::Object(without(map, &["if", "then", "else", CONDITIONS]));
+        let mut value = self.make(&base, depth + 1)?;
+        for _ in 0..2 {
+            let mut joined = vec![base.clone()];
+            for c in &conditions {
+                let branch = if self.accepts(&c["if"], &value) { c.get("then") } else { c.get("else") };
+                joined.extend(branch.cloned());
+            }
+            let parts: Vec<&Value> = joined.iter().collect();
+            base = merge(&parts, self);
+            value = self.make(&base, depth + 1)?;
+            if self.accepts(schema, &value) {
+                break;
+            }
+        }
+        Some(value)
     }
 
     fn typed(&self, t: &str, map: &Map<String, Value>, depth: usize) -> Option<Value> {
@@ -162,10 +190,28 @@ impl<'a> Maker<'a> {
             if !complete {
                 continue;
             }
+            // Members that others depend on (`dependentRequired`, draft 7's `dependencies` lists).
+            for key in ["dependentRequired", "dependencies"] {
+                for (present, needed) in map.get(key).and_then(Value::as_object).into_iter().flatten() {
+                    let Some(needed) = needed.as_array() else { continue };
+                    if out.contains_key(present) {
+                        for name in needed.iter().filter_map(Value::as_str) {
+                            if !out.contains_key(name) {
+                                out.insert(name.to_string(), self.make(&schema_of(name), depth + 1)?);
+                            }
+                        }
+                    }
+                }
+            }
             let min = map.get("minProperties").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let names = map.get("propertyNames").cloned().unwrap_or(Value::Bool(true));
             let mut n = 1;
             while out.len() < min && n < 64 {
-                let name = format!("extra{n}");
+                // A name the schema's `propertyNames` allows, unlike any taken.
+                let name = match self.make(&names, depth + 1).and_then(|v| v.as_str().map(String::from)) {
+                    Some(name) if names != Value::Bool(true) && !out.contains_key(&name) => name,
+                    _ => format!("extra{n}"),
+                };
                 n += 1;
                 if let Some(v) = self.make(&extra, depth + 1) {
                     out.insert(name, v);
@@ -371,6 +417,13 @@ fn vary(v: &Value, i: usize) -> Value {
     }
 }
 
+/// Where [`merge`] keeps the `if`/`then`/`else` of the parts it joins, each applied in turn.
+const CONDITIONS: &str = "x-example-conditions";
+
+fn pick(map: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
+    map.iter().filter(|(k, _)| keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 fn without(map: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
     map.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
@@ -400,6 +453,7 @@ fn merge(parts: &[&Value], maker: &Maker<'_>) -> Value {
     let mut out = Map::new();
     let mut properties = Map::new();
     let mut required: Vec<Value> = Vec::new();
+    let mut conditions: Vec<Value> = Vec::new();
     for part in parts {
         let mut part = *part;
         for _ in 0..MAX_DEPTH {
@@ -409,11 +463,17 @@ fn merge(parts: &[&Value], maker: &Maker<'_>) -> Value {
             }
         }
         let Some(map) = part.as_object() else { continue };
+        if map.contains_key("if") {
+            conditions.push(Value::Object(pick(map, &["if", "then", "else"])));
+        }
         for (k, v) in map {
             match k.as_str() {
                 "properties" => {
                     for (name, s) in v.as_object().into_iter().flatten() {
                         let joined = match properties.get(name) {
+                            // A property one part forbids stays forbidden.
+                            Some(Value::Bool(false)) => Value::Bool(false),
+                            Some(_) if *s == Value::Bool(false) => Value::Bool(false),
                             Some(existing) => merge(&[existing, s], maker),
                             None => s.clone(),
                         };
@@ -427,6 +487,8 @@ fn merge(parts: &[&Value], maker: &Maker<'_>) -> Value {
                         }
                     }
                 }
+                "if" | "then" | "else" => {}
+                CONDITIONS => conditions.extend(v.as_array().into_iter().flatten().cloned()),
                 "allOf" => {
                     let nested: Vec<&Value> = v.as_array().into_iter().flatten().collect();
                     if let Value::Object(m) = merge(&nested, maker) {
@@ -439,7 +501,11 @@ fn merge(parts: &[&Value], maker: &Maker<'_>) -> Value {
                             }
                         }
                         for (k, v) in m.into_iter().filter(|(k, _)| k != "properties" && k != "required") {
-                            out.insert(k, v);
+                            if k == CONDITIONS {
+                                conditions.extend(v.as_array().into_iter().flatten().cloned());
+                            } else {
+                                out.insert(k, v);
+                            }
                         }
                     }
                 }
@@ -454,6 +520,9 @@ fn merge(parts: &[&Value], maker: &Maker<'_>) -> Value {
     }
     if !required.is_empty() {
         out.insert("required".into(), Value::Array(required));
+    }
+    if !conditions.is_empty() {
+        out.insert(CONDITIONS.into(), Value::Array(conditions));
     }
     Value::Object(out)
 }
