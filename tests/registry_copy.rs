@@ -221,6 +221,45 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
     assert!(stderr.contains("BACKWARD 1.1 → 2.0"), "{stderr}");
 }
 
+const USE_DEPRECATED: &str = r#"
+use events::order_shipped_schema::{OrderShippedNotificationEvent, OrderShippedNotificationEventPayload};
+fn main() {
+    let payload: OrderShippedNotificationEventPayload = serde_json::from_value(serde_json::json!({
+        "orderId": "ORD12345", "customerId": "CUST67890",
+        "shippingAddress": { "street": "123 Main St", "city": "Anytown", "postalCode": "12345" },
+        "carrier": "UPS", "trackingNumber": "1Z9999999999999999"
+    })).unwrap();
+    let event = OrderShippedNotificationEvent::new(payload, events::Metadata::new("ShippingService", "ShippingService")).unwrap();
+    let back = events::AnyEvent::from_json(event.to_json().as_bytes()).unwrap();
+    println!("decoded {}", back.event_name());
+}
+"#;
+
+/// A deprecated contract warns the crate that produces it, not the `events` crate that decodes it.
+#[test]
+fn a_deprecated_contract_warns_its_producers_and_still_decodes() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let path = dir.join("schemas/orderShippedSchema/1.0.json");
+    let schema = std::fs::read_to_string(&path).unwrap();
+    let deprecated = schema.replacen("\"x-event\": {", "\"x-event\": {\n    \"deprecated\": \"use trackingUpdatedSchema\",", 1);
+    assert_ne!(deprecated, schema);
+    std::fs::write(&path, deprecated).unwrap();
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
+    std::fs::write(dir.join("examples/use_deprecated.rs"), USE_DEPRECATED).unwrap();
+    let out = cargo(dir, &["run", "--example", "use_deprecated"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(text(&out.stdout).contains("decoded OrderShippedNotificationEvent"), "{}", text(&out.stdout));
+    for expected in [
+        "use of deprecated type alias `events::order_shipped_schema::OrderShippedNotificationEvent`: use trackingUpdatedSchema",
+        "use of deprecated struct `events::order_shipped_schema::OrderShippedNotificationEventPayload`: use trackingUpdatedSchema",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
+    assert!(!stderr.contains("`events` (lib) generated"), "the events crate itself warns:\n{stderr}");
+}
+
 #[test]
 fn the_build_script_reruns_only_when_the_registry_changes() {
     let copy = copy_workspace();
