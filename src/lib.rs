@@ -81,11 +81,11 @@ pub use runtime::{
     decode_typed, deserialize_present, leading_identity, redacted_payload, upcast_payload, MaskedValues, WireEvent,
 };
 pub use runtime::{
-    BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter, CommandId, Contract,
-    ContractIdentity, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope, ErrorInfo,
-    EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Metadata,
-    Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion, SplitMix64,
-    StaticSchemaRef, TypedCheck, Violation,
+    AccessPolicy, AccessRule, BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter,
+    CommandId, Contract, ContractIdentity, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope,
+    ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter,
+    Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion,
+    SplitMix64, StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};

@@ -294,3 +294,77 @@ fn name_pointer(file: &SchemaFile) -> &'static str {
         "/x-command/name"
     }
 }
+
+/// Access rules name only known services and roles. The known services are those of
+/// `[package.metadata.events.access] services`, or, when it lists none, the sources of the registry.
+pub fn access(registry: &Registry) -> Vec<Diagnostic> {
+    let policy = &registry.access;
+    let declared = !policy.services.is_empty();
+    let known: BTreeSet<&str> = if declared {
+        policy.services.iter().map(String::as_str).collect()
+    } else {
+        registry.files().filter_map(|f| f.contract.source.as_deref()).collect()
+    };
+    let list = || known.iter().copied().collect::<Vec<_>>().join(", ");
+    let mut problems = Vec::new();
+    let manifest = |what: String| Diagnostic::file("Cargo.toml", format!("[package.metadata.events.access] {what}"));
+    for name in policy.default_consumers.iter().filter(|n| !known.contains(n.as_str()) && !is_role(policy, n)) {
+        problems.push(manifest(format!("default-consumers: unknown service `{name}`; the services are {}", list())));
+    }
+    for (role, members) in &policy.roles {
+        for name in members.iter().filter(|n| !known.contains(n.as_str())) {
+            problems.push(manifest(format!("roles.{role}: unknown service `{name}`; the services are {}", list())));
+        }
+    }
+    for file in registry.files() {
+        let key = if file.document.get("x-event").is_some() { "x-event" } else { "x-command" };
+        let at = |pointer: String, message: String| {
+            Diagnostic::at(file.display.clone(), Some(&file.source), pointer, message)
+        };
+        if let Some(source) = file.contract.source.as_deref().filter(|s| declared && !known.contains(s)) {
+            problems.push(at(
+                format!("/{key}/source"),
+                format!("unknown service `{source}`: add it to [package.metadata.events.access] services ({})", list()),
+            ));
+        }
+        if let Some(publishers) = &file.contract.access.publishers {
+            for (i, name) in publishers.iter().enumerate().filter(|(_, n)| !known.contains(n.as_str())) {
+                problems.push(at(
+                    format!("/{key}/publishers/{i}"),
+                    format!("unknown service `{name}`; the services are {}", list()),
+                ));
+            }
+            if let Some(source) = file.contract.source.as_deref().filter(|s| !publishers.iter().any(|p| p == s)) {
+                problems.push(at(
+                    format!("/{key}/publishers"),
+                    format!("the event's source `{source}` must be among its publishers"),
+                ));
+            }
+        }
+        for (i, entry) in file.contract.access.consumers.iter().flatten().enumerate() {
+            let problem = match entry.strip_prefix('@') {
+                Some(role) if !policy.roles.contains_key(role) => Some(format!(
+                    "unknown role `{role}`; the roles of [package.metadata.events.access.roles] are {}",
+                    if policy.roles.is_empty() {
+                        "none".to_string()
+                    } else {
+                        policy.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                )),
+                Some(_) => None,
+                None if !known.contains(entry.as_str()) => {
+                    Some(format!("unknown service `{entry}`; the services are {} (a role is written `@name`)", list()))
+                }
+                None => None,
+            };
+            if let Some(message) = problem {
+                problems.push(at(format!("/{key}/consumers/{i}"), message));
+            }
+        }
+    }
+    problems
+}
+
+fn is_role(policy: &crate::registry::AccessPolicy, name: &str) -> bool {
+    name.strip_prefix('@').is_some_and(|r| policy.roles.contains_key(r))
+}

@@ -8,6 +8,7 @@ use crate::error::{Diagnostic, Error, Problems};
 use crate::generate::isolate::{self, Isolation, Job};
 use crate::generate::{self, Generated};
 use crate::inspect::Inspection;
+use crate::registry::AccessPolicy;
 use crate::{check, load};
 
 /// The registry base URI used when `[package.metadata.events]` names none.
@@ -32,6 +33,7 @@ pub struct Config {
     cargo_directives: bool,
     compatibility: Mode,
     vendor: Vec<(String, PathBuf)>,
+    access: AccessPolicy,
 }
 
 /// The registry loaded, bundled and checked, before any code is generated.
@@ -53,6 +55,7 @@ impl Default for Config {
             cargo_directives: true,
             compatibility: Mode::default(),
             vendor: Vec::new(),
+            access: AccessPolicy::default(),
         }
     }
 }
@@ -111,6 +114,10 @@ impl Config {
                 }
                 continue;
             }
+            if key == "access" {
+                config.access_policy(read_access(value).map_err(fail)?);
+                continue;
+            }
             let text =
                 value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
             match key.as_str() {
@@ -121,12 +128,19 @@ impl Config {
                 ),
                 _ => {
                     return Err(fail(format!(
-                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `compatibility` or `vendor`"
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `compatibility`, `vendor` or `access`"
                     )))
                 }
             };
         }
         Ok(config)
+    }
+
+    /// Who may publish and read what, registry-wide: the services, roles, default consumers and
+    /// operators of `[package.metadata.events.access]`.
+    pub fn access_policy(&mut self, policy: AccessPolicy) -> &mut Self {
+        self.access = policy;
+        self
     }
 
     /// The registry folder.
@@ -244,7 +258,8 @@ impl Config {
         let root = crate::bundle::normalize(
             &std::path::absolute(&self.schema_dir).unwrap_or_else(|_| self.schema_dir.clone()),
         );
-        let (registry, loading) = load::load(&root, &self.base_uri)?;
+        let (mut registry, loading) = load::load(&root, &self.base_uri)?;
+        registry.access = self.access.clone();
         let mut problems = Problems(loading);
         let vendored = self.vendored_documents(&root, &mut problems);
         let mut docs = Documents::default();
@@ -285,6 +300,7 @@ impl Config {
             bundles.push(Some(bundled));
         }
         problems.0.extend(check::names(&registry));
+        problems.0.extend(check::access(&registry));
         Ok(Checked { registry, vendored, bundles, problems })
     }
 
@@ -420,4 +436,42 @@ impl Config {
         }
         Ok(generated)
     }
+}
+
+/// `[package.metadata.events.access]`: `services`, `roles`, `default-consumers`, `operators`.
+fn read_access(value: &serde_json::Value) -> Result<AccessPolicy, String> {
+    let at = "[package.metadata.events.access]";
+    let table = value.as_object().ok_or_else(|| format!("{at} must be a table"))?;
+    let names = |key: &str, v: &serde_json::Value| -> Result<Vec<String>, String> {
+        let items = v.as_array().ok_or_else(|| format!("{at} {key} must be an array of service names"))?;
+        items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| s.trim().to_string())
+                    .ok_or_else(|| format!("{at} {key}: a service name must be a non-empty string"))
+            })
+            .collect()
+    };
+    let mut policy = AccessPolicy::default();
+    for (key, v) in table {
+        match key.as_str() {
+            "services" => policy.services = names(key, v)?,
+            "default-consumers" => policy.default_consumers = names(key, v)?,
+            "operators" => policy.operators = names(key, v)?,
+            "roles" => {
+                let roles = v.as_object().ok_or_else(|| format!("{at} roles must be a table of role = [services]"))?;
+                for (role, members) in roles {
+                    policy.roles.insert(role.clone(), names(&format!("roles.{role}"), members)?);
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "unknown key `{key}` in {at}; expected `services`, `roles`, `default-consumers` or `operators`"
+                ))
+            }
+        }
+    }
+    Ok(policy)
 }

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::error::{Diagnostic, Error, Problems};
 use crate::ident::is_type_name;
 use crate::registry::{
-    Contract, ContractKind, Deprecation, EventType, Registry, SchemaFile, SchemaRef, Subject, Version,
+    Access, AccessPolicy, Contract, ContractKind, Deprecation, EventType, Registry, SchemaFile, SchemaRef, Subject,
+    Version,
 };
 
 /// Folders whose name starts with this hold shared definitions, not subjects.
@@ -17,7 +18,8 @@ pub const SHARED_PREFIX: char = '_';
 const OUTSIDE: &str =
     "is a link that leads outside the registry folder (or nowhere); the generator reads nothing outside it";
 
-const EXTENSION_KEYS: [&str; 7] = ["name", "type", "source", "tags", "eventVersion", "description", "deprecated"];
+const EXTENSION_KEYS: [&str; 9] =
+    ["name", "type", "source", "tags", "eventVersion", "description", "deprecated", "publishers", "consumers"];
 
 /// Shows `path` relative to the registry folder's parent: `schemas/a/1.0.json`.
 pub fn display_path(root: &Path, path: &Path) -> String {
@@ -82,7 +84,7 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
             Err(mut more) => problems.0.append(&mut more),
         }
     }
-    Ok((Registry { root: root.to_path_buf(), base_uri, subjects }, problems.0))
+    Ok((Registry { root: root.to_path_buf(), base_uri, subjects, access: AccessPolicy::default() }, problems.0))
 }
 
 /// Whether `path`, links resolved, lies inside `real_root`.
@@ -224,6 +226,10 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
     let description = string("description", false);
     let type_name = if kind_is_event { string("type", true) } else { None };
     let tags = read_tags(ext, &base, &mut problems, &at);
+    let access = Access {
+        publishers: read_names(ext, "publishers", &base, &mut problems, &at),
+        consumers: read_names(ext, "consumers", &base, &mut problems, &at),
+    };
     let deprecated = match ext.get("deprecated") {
         None | Some(Value::Bool(false)) => None,
         Some(Value::Bool(true)) => Some(Deprecation { note: None }),
@@ -268,9 +274,36 @@ fn read_contract(display: &str, source: &str, document: &Value, version: Version
             event_version: event_version.unwrap_or_else(|| version.to_string()),
             description,
             deprecated,
+            access,
         }),
         _ => Err(problems),
     }
+}
+
+/// `publishers` or `consumers`: an array of non-empty, distinct names.
+fn read_names(
+    ext: &Map<String, Value>,
+    key: &str,
+    base: &str,
+    problems: &mut Vec<Diagnostic>,
+    at: &dyn Fn(&str, String) -> Diagnostic,
+) -> Option<Vec<String>> {
+    let value = ext.get(key)?;
+    let Some(items) = value.as_array() else {
+        problems.push(at(&format!("{base}/{key}"), format!("`{key}` must be an array of service names")));
+        return None;
+    };
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str().map(str::trim) {
+            Some(name) if !name.is_empty() && !names.iter().any(|n| n == name) => names.push(name.to_string()),
+            Some(name) if !name.is_empty() => {
+                problems.push(at(&format!("{base}/{key}/{i}"), format!("`{name}` is listed twice")))
+            }
+            _ => problems.push(at(&format!("{base}/{key}/{i}"), "a service name must be a non-empty string".into())),
+        }
+    }
+    Some(names)
 }
 
 fn read_tags(

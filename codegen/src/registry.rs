@@ -16,6 +16,8 @@ pub struct Registry {
     pub base_uri: String,
     /// Subjects sorted by schema id.
     pub subjects: Vec<Subject>,
+    /// Who may publish and read what: `[package.metadata.events.access]`.
+    pub access: AccessPolicy,
 }
 
 impl Registry {
@@ -23,6 +25,58 @@ impl Registry {
     pub fn files(&self) -> impl Iterator<Item = &SchemaFile> {
         self.subjects.iter().flat_map(|s| s.versions.iter())
     }
+
+    /// The services that may publish `file`'s contract: its `publishers`, else (for an event) its
+    /// source; nobody for a command that names none.
+    pub fn publishers(&self, file: &SchemaFile) -> Vec<String> {
+        match (&file.contract.access.publishers, &file.contract.source) {
+            (Some(p), _) => p.clone(),
+            (None, Some(source)) if matches!(file.contract.kind, ContractKind::Event(_)) => vec![source.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The services that may read `file`'s contract, roles expanded: its `consumers`, else the
+    /// registry's `default-consumers`, else nobody.
+    pub fn consumers(&self, file: &SchemaFile) -> Vec<String> {
+        let declared = file.contract.access.consumers.as_ref().unwrap_or(&self.access.default_consumers);
+        let mut out = Vec::new();
+        for entry in declared {
+            let members = match entry.strip_prefix('@') {
+                Some(role) => self.access.roles.get(role).cloned().unwrap_or_default(),
+                None => vec![entry.clone()],
+            };
+            for m in members {
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The registry-wide access settings, from `[package.metadata.events.access]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessPolicy {
+    /// Every service of the platform; names elsewhere must be among them. Empty: the sources.
+    pub services: Vec<String>,
+    /// Named groups of services, referred to as `@name` in `consumers`.
+    pub roles: std::collections::BTreeMap<String, Vec<String>>,
+    /// Who reads a contract that names no `consumers`; nobody when empty.
+    pub default_consumers: Vec<String>,
+    /// Services that read everything, dead letters included, and replay them.
+    pub operators: Vec<String>,
+}
+
+/// What one contract version says about access (`publishers`, `consumers`), as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Services allowed to publish or send it; `None` when the file names none.
+    pub publishers: Option<Vec<String>>,
+    /// Services and `@roles` allowed to read it; `None` when the file names none.
+    pub consumers: Option<Vec<String>>,
 }
 
 /// One schema id (`schemas/<id>/`) and its versions, oldest first.
@@ -117,6 +171,8 @@ pub struct Contract {
     pub description: Option<String>,
     /// `"deprecated": true` or `"deprecated": "use …"`: producers get a compiler warning.
     pub deprecated: Option<Deprecation>,
+    /// Who may publish and read it.
+    pub access: Access,
 }
 
 /// A contract version its owners want producers to move away from.

@@ -18,7 +18,8 @@ impl Generated {
     /// The whole registry as one Rust file, as `build.rs` writes it.
     ///
     /// ```
-    /// let code = events_codegen::Config::new().schema_dir("../schemas").generate().unwrap().render().unwrap();
+    /// let config = events_codegen::Config::from_manifest("../Cargo.toml".as_ref()).unwrap();
+    /// let code = config.generate().unwrap().render().unwrap();
     /// assert!(code.contains("pub enum AnyEvent"));
     /// assert!(code.contains("pub type OrderCreatedEvent = crate::Envelope<OrderCreatedEventPayload>;"));
     /// ```
@@ -33,7 +34,8 @@ impl Generated {
     /// `<schemaId>-<version>`), and `registry` for the module tree and the decoders.
     ///
     /// ```
-    /// let units = events_codegen::Config::new().schema_dir("../schemas").generate().unwrap().units().unwrap();
+    /// let config = events_codegen::Config::from_manifest("../Cargo.toml".as_ref()).unwrap();
+    /// let units = config.generate().unwrap().units().unwrap();
     /// let names: Vec<&str> = units.iter().map(|(name, _)| name.as_str()).collect();
     /// assert!(names.contains(&"orderCreatedSchema-1.0"));
     /// assert_eq!(names.last(), Some(&"registry"));

@@ -1,6 +1,7 @@
 //! The hand-written runtime that the generated contracts plug into. Kept in one module so that the
 //! generated modules (named after schema ids) can never collide with it.
 
+mod access;
 mod causation;
 #[cfg(feature = "cloudevents")]
 mod cloudevents;
@@ -18,6 +19,7 @@ pub(crate) mod redact;
 mod strict;
 mod upcast;
 
+pub use access::{AccessPolicy, AccessRule};
 pub use causation::{Causation, Cause};
 #[cfg(feature = "cloudevents")]
 pub use cloudevents::{CloudEvent, ExtensionValue};

@@ -1,6 +1,7 @@
 //! Generate: payload types with typify, then the glue that ties each payload to the runtime
 //! envelope, then the registry-wide decoders.
 
+mod access;
 mod contract;
 mod dispatch;
 mod exact;
@@ -187,7 +188,9 @@ pub(crate) fn registry(
             }
         })
         .collect();
-    Generated { subjects, dispatch: dispatch::tokens(registry, upcasts), warnings, fallbacks, partial: Vec::new() }
+    let mut dispatch = dispatch::tokens(registry, upcasts);
+    dispatch.extend(access::tokens(registry));
+    Generated { subjects, dispatch, warnings, fallbacks, partial: Vec::new() }
 }
 
 impl SubjectCode {

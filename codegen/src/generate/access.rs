@@ -1,0 +1,49 @@
+//! `ACCESS`: the registry's access rules as data, for transports to enforce.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::registry::{ContractKind, Registry, SchemaFile};
+
+pub(super) fn tokens(registry: &Registry) -> TokenStream {
+    // One rule per contract name, from its newest version (files are oldest first).
+    let mut newest: BTreeMap<&str, &SchemaFile> = BTreeMap::new();
+    for f in registry.files() {
+        newest.insert(&f.contract.name, f);
+    }
+    let rules = newest.values().map(|f| {
+        let name = &f.contract.name;
+        let event_type = match f.contract.kind {
+            ContractKind::Event(t) => {
+                let variant = format_ident!("{}", t.variant());
+                quote!(::std::option::Option::Some(crate::EventType::#variant))
+            }
+            ContractKind::Command => quote!(::std::option::Option::None),
+        };
+        let publishers = registry.publishers(f);
+        let consumers = registry.consumers(f);
+        quote! {
+            crate::AccessRule { name: #name, event_type: #event_type, publishers: &[#(#publishers),*], consumers: &[#(#consumers),*] }
+        }
+    });
+    let policy = &registry.access;
+    let services: BTreeSet<&str> = if policy.services.is_empty() {
+        registry.files().filter_map(|f| f.contract.source.as_deref()).collect()
+    } else {
+        policy.services.iter().map(String::as_str).collect()
+    };
+    let services = services.into_iter();
+    let operators: BTreeSet<&str> = policy.operators.iter().map(String::as_str).collect();
+    let operators = operators.into_iter();
+    quote! {
+        /// Who may publish and read each contract, as the registry states it
+        /// (`publishers`, `consumers`, `[package.metadata.events.access]`).
+        pub const ACCESS: crate::AccessPolicy = crate::AccessPolicy {
+            services: &[#(#services),*],
+            operators: &[#(#operators),*],
+            rules: &[#(#rules),*],
+        };
+    }
+}
