@@ -157,6 +157,11 @@ impl ConsumerBuilder {
                 self.name, self.filter
             )));
         }
+        if let Some(service) = self.broker.0.config.service.as_deref() {
+            crate::authorization::Policy::of_registry()
+                .may_consume(service, &self.name, &self.filter)
+                .map_err(|message| ConsumerError { kind: ConsumerErrorKind::Forbidden, message })?;
+        }
         let handler_timeout = self.handler_timeout.unwrap_or(self.ack_wait.mul_f64(0.45));
         if handler_timeout.is_zero() || handler_timeout >= self.ack_wait {
             return Err(ConsumerError::config(format!(
@@ -243,6 +248,9 @@ pub enum ConsumerErrorKind {
     Config,
     /// The broker refused or did not answer.
     Broker,
+    /// The registry's access rules do not let this service read what the consumer asks for
+    /// (checked before the broker, which would refuse it too).
+    Forbidden,
 }
 
 impl ConsumerError {
@@ -250,8 +258,11 @@ impl ConsumerError {
     pub fn kind(&self) -> ConsumerErrorKind {
         self.kind
     }
-    fn config(message: String) -> Self {
+    pub(crate) fn config(message: String) -> Self {
         ConsumerError { kind: ConsumerErrorKind::Config, message }
+    }
+    pub(crate) fn broker(message: String) -> Self {
+        ConsumerError { kind: ConsumerErrorKind::Broker, message }
     }
 }
 

@@ -208,3 +208,32 @@ impl FailureLog {
         }
     }
 }
+
+impl crate::Broker {
+    /// A durable reader of the dead letters of consumer `consumer` (`deadletters.<consumer>.>`),
+    /// named after it: the one way a service under the registry's access rules may read dead
+    /// letters, its own. Reads from the first record kept; acknowledge what has been looked at.
+    pub async fn dead_letter_reader(
+        &self,
+        consumer: &str,
+    ) -> Result<async_nats::jetstream::consumer::PullConsumer, crate::ConsumerError> {
+        use async_nats::jetstream::consumer::{pull, AckPolicy};
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            crate::ConsumerError::broker(format!("dead-letter reader {consumer}: {what}: {e}"))
+        };
+        if !subject::is_consumer_name(consumer) {
+            return Err(crate::ConsumerError::config(format!(
+                "consumer name {consumer:?}: use letters, digits, `-` and `_`"
+            )));
+        }
+        let stream =
+            self.0.jetstream.get_stream(subject::DEAD_LETTERS_STREAM).await.map_err(|e| fail("the stream", &e))?;
+        let config = pull::Config {
+            durable_name: Some(consumer.to_string()),
+            filter_subject: subject::dead_letter_subject(consumer, ">"),
+            ack_policy: AckPolicy::Explicit,
+            ..Default::default()
+        };
+        stream.create_consumer(config).await.map_err(|e| fail("creating the reader", &e))
+    }
+}

@@ -58,7 +58,9 @@
 
 #![warn(missing_docs)]
 
+pub mod authorization;
 mod consumer;
+mod credentials;
 mod dead_letter;
 mod delivery;
 mod idempotency;
@@ -70,8 +72,10 @@ mod router;
 mod server;
 mod setup;
 pub mod subject;
+mod violations;
 
 pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, StatsHandle};
+pub use credentials::{connect_as, Credentials, CredentialsError, Secrets};
 pub use dead_letter::{DecodeFailure, PoisonMessage};
 pub use delivery::Stats;
 pub use idempotency::{Processing, ProcessingRecord};

@@ -196,6 +196,9 @@ pub enum PublishErrorKind {
     NoStream,
     /// The broker refused the message for good (too large, for instance); retrying cannot help.
     Rejected,
+    /// The broker refused the subject: this service may not publish it (the registry's
+    /// `publishers`, enforced by the broker's permissions).
+    Forbidden,
 }
 
 impl PublishError {
@@ -285,7 +288,8 @@ impl Publisher {
             };
             let message = make();
             let elapsed = started.elapsed();
-            let give_up = kind == PublishErrorKind::Rejected || elapsed + backoff >= config.publish_deadline;
+            let give_up = matches!(kind, PublishErrorKind::Rejected | PublishErrorKind::Forbidden)
+                || elapsed + backoff >= config.publish_deadline;
             if give_up {
                 tracing::error!(subject = %message.subject, name = %message.name, msg_id = %message.msg_id,
                     attempts, reason = %reason, "publish failed; the message is handed back to the caller");
@@ -316,12 +320,30 @@ impl Publisher {
             NatsKind::StreamNotFound => (PublishErrorKind::NoStream, text),
             _ => (PublishErrorKind::Unavailable, text),
         };
+        let since = crate::violations::mark();
+        let subject = message.subject.clone();
+        let service = self.broker.0.config.service.as_deref();
         let send = self.broker.0.jetstream.send_publish(message.subject, publish);
-        let ack = tokio::time::timeout(limit, send)
-            .await
-            .map_err(|_| (PublishErrorKind::Unavailable, "the client did not take the message in time".to_string()))?
-            .map_err(|e| classify(e.kind(), e.to_string()))?;
-        ack.await.map_err(|e| classify(e.kind(), e.to_string()))
+        let attempt = async {
+            let ack = tokio::time::timeout(limit, send)
+                .await
+                .map_err(|_| {
+                    (PublishErrorKind::Unavailable, "the client did not take the message in time".to_string())
+                })?
+                .map_err(|e| classify(e.kind(), e.to_string()))?;
+            ack.await.map_err(|e| classify(e.kind(), e.to_string()))
+        };
+        // A refused subject is never acknowledged: the broker's violation notice ends the wait.
+        tokio::select! {
+            result = attempt => result,
+            () = crate::violations::refused(service, &subject, since) => Err((
+                PublishErrorKind::Forbidden,
+                format!(
+                    "the broker refused publishing to {subject}: {} may not publish it (permissions violation)",
+                    service.unwrap_or("this connection's user")
+                ),
+            )),
+        }
     }
 }
 

@@ -52,19 +52,45 @@ pub struct LocalServer {
     store: PathBuf,
     binary: String,
     log: PathBuf,
+    /// A configuration file (the authorization block), when one was given.
+    config: Option<PathBuf>,
 }
 
 impl LocalServer {
     /// Starts a server and waits until it accepts clients.
     pub fn start() -> Result<Self, ServerError> {
+        Self::start_with_config(None)
+    }
+
+    /// Starts a server whose clients must authenticate, with `authorization` (an
+    /// `authorization { … }` block, as [`Policy::render`](crate::authorization::Policy::render)
+    /// writes it) as its configuration.
+    pub fn start_with_authorization(authorization: &str) -> Result<Self, ServerError> {
+        Self::start_with_config(Some(authorization))
+    }
+
+    fn start_with_config(config: Option<&str>) -> Result<Self, ServerError> {
         let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_string());
         let store = std::env::temp_dir().join(format!("events-nats-{}", uuid_like()));
         std::fs::create_dir_all(&store)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = store.join("server.log");
-        let mut server = LocalServer { child: None, port, store, binary, log };
+        let config = match config {
+            Some(text) => {
+                let path = store.join("server.conf");
+                std::fs::write(&path, text)?;
+                Some(path)
+            }
+            None => None,
+        };
+        let mut server = LocalServer { child: None, port, store, binary, log, config };
         server.spawn()?;
         Ok(server)
+    }
+
+    /// What the server logged so far (permission violations, for one).
+    pub fn log(&self) -> String {
+        self.log_text()
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -103,7 +129,11 @@ impl LocalServer {
 
     fn spawn(&mut self) -> Result<(), ServerError> {
         let log = std::fs::File::create(&self.log)?;
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        if let Some(config) = &self.config {
+            command.arg("-c").arg(config);
+        }
+        let child = command
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(&self.store)
             .stdin(Stdio::null())

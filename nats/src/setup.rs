@@ -35,6 +35,7 @@ pub struct BrokerConfig {
     pub(crate) publish_attempt_timeout: Duration,
     pub(crate) dead_letter_max_age: Duration,
     pub(crate) failures_max_age: Duration,
+    pub(crate) service: Option<String>,
 }
 
 impl Default for BrokerConfig {
@@ -51,6 +52,7 @@ impl Default for BrokerConfig {
             publish_attempt_timeout: Duration::from_secs(5),
             dead_letter_max_age: Duration::from_secs(30 * 24 * 3600),
             failures_max_age: Duration::from_secs(7 * 24 * 3600),
+            service: None,
         }
     }
 }
@@ -94,8 +96,31 @@ impl BrokerConfig {
         self
     }
 
+    /// The service this process runs as, under the registry's access rules ([`events::ACCESS`]):
+    /// a consumer it starts must read what the registry lets it read (checked before the broker
+    /// is asked), and a publish the broker refuses fails at once as
+    /// [`PublishErrorKind::Forbidden`](crate::PublishErrorKind::Forbidden). Connect with
+    /// [`connect_as`](crate::connect_as) and the service's credentials.
+    pub fn service(mut self, name: impl Into<String>) -> Self {
+        self.service = Some(name.into());
+        self
+    }
+
+    /// The service set with [`BrokerConfig::service`].
+    pub fn service_name(&self) -> Option<&str> {
+        self.service.as_deref()
+    }
+
     /// Refuses settings that could lose or double a message.
     pub fn check(&self) -> Result<(), SetupError> {
+        if let Some(service) = &self.service {
+            if !events::ACCESS.knows(service) {
+                return Err(SetupError::config(format!(
+                    "service {service:?} is not a service of the registry ({}); see [package.metadata.events.access]",
+                    events::ACCESS.services.join(", ")
+                )));
+            }
+        }
         if self.publish_deadline >= self.duplicate_window {
             return Err(SetupError::config(format!(
                 "publish_deadline ({:?}) must be shorter than duplicate_window ({:?}): a publish retried after the \

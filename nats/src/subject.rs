@@ -62,6 +62,16 @@ pub mod header {
     pub const REPLAY_OF: &str = "Events-Replay-Of";
 }
 
+/// The inbox prefix of a service's connections, `_INBOX_<service>`: replies to its requests (and
+/// the messages its consumers pull) arrive under it, where no other service may subscribe.
+///
+/// ```
+/// assert_eq!(events_nats::subject::inbox_prefix("PaymentService"), "_INBOX_PaymentService");
+/// ```
+pub fn inbox_prefix(service: &str) -> String {
+    format!("_INBOX_{service}")
+}
+
 /// `events.<eventType>.<eventName>`: one wildcard (`events.integration.>`) subscribes to a kind.
 ///
 /// ```
