@@ -5,12 +5,19 @@
 //!   PaymentService fails twice and succeeds on the third delivery (retryCount 0, 1, 2);
 //! - a malformed message lands in the dead-letter stream, with its reason;
 //! - `CreateOrderCommand` → `OrderCreatedEvent` → `SendOrderConfirmationCommand` crosses the
-//!   broker, each step published by the service that handled the one before, ids intact.
+//!   broker, each step published by the service that handled the one before, ids intact;
+//! - with the registry's access rules enforced by the broker: every service connects as itself,
+//!   reads only what the registry lets it read, and a publish it may not make is refused.
 //!
 //! ```sh
-//! cargo run -p events-nats --example scenario              # starts a nats-server of its own
-//! NATS_URL=nats://127.0.0.1:4222 cargo run -p events-nats --example scenario
+//! cargo run -p events-nats --example scenario              # starts a nats-server of its own, secured
+//! NATS_URL=nats://127.0.0.1:4222 NATS_CREDENTIALS=/run/secrets/events cargo run -p events-nats --example scenario
 //! ```
+//!
+//! Against a server of its own, it writes fresh credentials to a private temporary folder and
+//! starts the server with the registry's authorization (`Policy::render`, bcrypt hashes). With
+//! `NATS_URL`, `NATS_CREDENTIALS` names the folder of credentials files (`<service>.json`, as
+//! `events nats-config --secrets` writes them); without it, it connects without credentials.
 //!
 //! It exits 0 once every service has handled everything, 1 otherwise.
 
@@ -23,7 +30,8 @@ use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
 use events::order_created_schema::OrderCreatedEvent;
 use events::send_order_confirmation_schema::SendOrderConfirmationCommand;
 use events::{Jitter, Metadata, RetryPolicy};
-use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, Publisher, Router};
+use events_nats::authorization::Policy;
+use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, PublishErrorKind, Publisher, Router, Secrets};
 use tokio::sync::watch;
 
 /// What the scenario waits for, one flag each.
@@ -62,17 +70,44 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     STARTED.get_or_init(Instant::now);
 
-    // A server of our own, unless NATS_URL names one.
-    let (_server, url) = match std::env::var("NATS_URL") {
-        Ok(url) => (None, url),
+    // A server of our own, secured with the registry's access rules, unless NATS_URL names one.
+    let (_server, url, secrets, _dir) = match std::env::var("NATS_URL") {
+        Ok(url) => (None, url, std::env::var_os("NATS_CREDENTIALS").map(Secrets::open).transpose()?, None),
         Err(_) => {
-            let server = LocalServer::start()?;
+            let dir = std::env::temp_dir().join(format!("events-scenario-credentials-{}", std::process::id()));
+            let secrets = Secrets::open(&dir)?;
+            let policy = Policy::of_registry();
+            let mut hashes = std::collections::BTreeMap::new();
+            for user in policy.users() {
+                hashes.insert(user.to_string(), secrets.ensure(user)?.hash());
+            }
+            let server = LocalServer::start_with_authorization(&policy.render(|u| hashes[u].clone()))?;
             let url = server.url();
-            (Some(server), url)
+            (Some(server), url, Some(secrets), Some(RemoveOnDrop(dir)))
         }
     };
-    say("broker", format!("{url}, streams EVENTS, COMMANDS and DEAD_LETTERS"));
-    let broker = Broker::setup(events_nats::connect(&url).await?, BrokerConfig::default()).await?;
+    let connect = |service: &'static str| {
+        let (url, secrets) = (url.clone(), secrets.clone());
+        async move {
+            let client = match &secrets {
+                Some(s) => events_nats::connect_as(&url, &s.get(service)?).await?,
+                None => events_nats::connect(&url).await?,
+            };
+            let config = BrokerConfig::default().service(service);
+            Ok::<_, Box<dyn std::error::Error>>(Broker::setup(client, config).await?)
+        }
+    };
+    let access = if secrets.is_some() { "one user per service, the registry's access rules" } else { "no credentials" };
+    say("broker", format!("{url}, streams EVENTS, COMMANDS and DEAD_LETTERS; {access}"));
+    // The operator sets up the streams and watches the dead letters.
+    let broker = connect("Operator").await?;
+    let services = Services {
+        order: connect("OrderService").await?,
+        payment: connect("PaymentService").await?,
+        notification: connect("NotificationService").await?,
+        inventory: connect("InventoryService").await?,
+        order_management: connect("OrderManagementSystem").await?,
+    };
 
     // The dead letters, as an operator would read them: from now on.
     let dead_letters = dead_letter_reader(&broker).await?;
@@ -101,7 +136,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let order_commands = Router::new().on({
-        let (p, publisher) = (progress_tx.clone(), broker.publisher());
+        let (p, publisher) = (progress_tx.clone(), services.order.publisher());
         move |c: Delivered<CreateOrderCommand>| {
             let (p, publisher) = (p.clone(), publisher.clone());
             async move { create_order(&publisher, c, &p).await }
@@ -155,7 +190,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // NotificationService: asks for a confirmation when an order is created, then sends it.
     let notify_events = Router::new().on({
-        let (p, publisher) = (progress_tx.clone(), broker.publisher());
+        let (p, publisher) = (progress_tx.clone(), services.notification.publisher());
         move |e: Delivered<OrderCreatedEvent>| {
             let (p, publisher) = (p.clone(), publisher.clone());
             async move { request_confirmation(&publisher, e, &p).await }
@@ -178,12 +213,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    for (service, filter, router) in [
-        ("OrderService", "events.integration.>", order_stock),
-        ("PaymentService", "events.integration.>", payment_stock),
-        ("NotificationService", "events.domain.OrderCreatedEvent", notify_events),
-        ("OrderService", "commands.CreateOrderCommand", order_commands),
-        ("NotificationService", "commands.SendOrderConfirmationCommand", notify_commands),
+    const STOCK: &str = "events.integration.InventoryUpdatedIntegrationEvent";
+    for (service, broker, filter, router) in [
+        ("OrderService", &services.order, STOCK, order_stock),
+        ("PaymentService", &services.payment, STOCK, payment_stock),
+        ("NotificationService", &services.notification, "events.domain.OrderCreatedEvent", notify_events),
+        ("OrderService", &services.order, "commands.CreateOrderCommand", order_commands),
+        ("NotificationService", &services.notification, "commands.SendOrderConfirmationCommand", notify_commands),
     ] {
         let builder = broker.consumer(service).retry_policy(retry).deliver_new();
         let builder = if filter.starts_with("commands.") { builder.commands(filter) } else { builder.events(filter) };
@@ -201,14 +237,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::json!({ "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-EU-1" }),
     )?;
     let event = InventoryUpdatedIntegrationEvent::new(stock, Metadata::new("stock-count", "InventoryService"))?;
-    let published = broker.publisher().publish(&event).await?;
+    let published = services.inventory.publisher().publish(&event).await?;
     say(
         "InventoryService",
         format!("published {} {} (stream sequence {})", event.event_name(), event.event_id(), published.sequence),
     );
 
-    // Someone publishes a broken message on the same subject.
-    broker
+    // PaymentService may read it but not publish it: the broker refuses.
+    match services.payment.publisher().publish(&event).await {
+        Err(e) if e.kind() == PublishErrorKind::Forbidden => {
+            say("PaymentService", format!("refused by the broker: {e}"))
+        }
+        Err(e) if secrets.is_none() => say("PaymentService", format!("publish failed: {e}")),
+        Ok(_) if secrets.is_none() => {
+            say("PaymentService", "published it too (no access rules without credentials)".into())
+        }
+        other => return Err(format!("PaymentService published InventoryService's event: {other:?}").into()),
+    }
+
+    // A faulty release of InventoryService publishes a broken message on its subject.
+    services
+        .inventory
         .jetstream()
         .publish(
             "events.integration.InventoryUpdatedIntegrationEvent",
@@ -216,14 +265,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?
         .await?;
-    say("a misbehaving tool", "published a malformed InventoryUpdatedIntegrationEvent".to_string());
+    say("InventoryService", "(a faulty release) published a malformed InventoryUpdatedIntegrationEvent".to_string());
 
     // A user asks for an order.
     let order: events::create_order_schema::CreateOrderCommandPayload = serde_json::from_value(serde_json::json!({
         "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
     }))?;
     let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
-    broker.publisher().publish_command(&create).await?;
+    services.order_management.publisher().publish_command(&create).await?;
     say(
         "OrderManagementSystem",
         format!("sent CreateOrderCommand {} (correlationId {})", create.command_id(), create.correlation_id()),
@@ -246,6 +295,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         _ => Err(format!("not everything was handled within 60 s: {:?}", *progress.borrow()).into()),
+    }
+}
+
+/// Each service's own connection, as itself.
+struct Services {
+    order: Broker,
+    payment: Broker,
+    notification: Broker,
+    inventory: Broker,
+    order_management: Broker,
+}
+
+/// The credentials folder of a server of our own goes with the run.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
