@@ -189,7 +189,7 @@ pub fn identity(file: &SchemaFile) -> ContractIdentity<'_> {
     }
 }
 
-fn runtime_type(t: events_codegen::registry::EventType) -> EventType {
+pub fn runtime_type(t: events_codegen::registry::EventType) -> EventType {
     use events_codegen::registry::EventType as Declared;
     match t {
         Declared::Domain => EventType::Domain,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use events_codegen::registry::{ContractKind, SchemaFile};
+use events_codegen::registry::{ContractKind, Registry, SchemaFile};
 use events_codegen::Config;
 use serde_json::{json, Value};
 
@@ -81,11 +81,11 @@ pub fn run(config: &Config, json: bool, with_types: bool) -> u8 {
             .registry()
             .subjects
             .iter()
-            .map(|s| json!({ "id": s.id, "versions": s.versions.iter().map(|f| entry(f, &typing_of(f))).collect::<Vec<_>>() }))
+            .map(|s| json!({ "id": s.id, "versions": s.versions.iter().map(|f| entry(registry.registry(), f, &typing_of(f))).collect::<Vec<_>>() }))
             .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&json!({ "subjects": subjects })).expect("JSON"))
     } else {
-        table(&mut out, registry.registry().files().map(|f| (f, typing_of(f))).collect())
+        table(&mut out, registry.registry(), registry.registry().files().map(|f| (f, typing_of(f))).collect())
     };
     if written.is_err() {
         return FINDINGS;
@@ -100,7 +100,7 @@ fn kind(f: &SchemaFile) -> (&'static str, Option<&'static str>) {
     }
 }
 
-fn entry(f: &SchemaFile, typing: &Typing) -> Value {
+fn entry(registry: &Registry, f: &SchemaFile, typing: &Typing) -> Value {
     let (kind, event_type) = kind(f);
     json!({
         "version": f.schema_ref.version.to_string(),
@@ -112,14 +112,29 @@ fn entry(f: &SchemaFile, typing: &Typing) -> Value {
         "source": f.contract.source,
         "tags": f.contract.tags,
         "deprecated": f.contract.deprecated.as_ref().map(|d| d.describe()),
+        "publishers": registry.publishers(f),
+        "consumers": registry.consumers(f),
+        "consumersAsWritten": f.contract.access.consumers,
         "payload": if *typing == Typing::Unknown { Value::Null } else { typing.label().into() },
         "payloadNote": typing.reason(),
     })
 }
 
-fn table(out: &mut impl Write, rows: Vec<(&SchemaFile, Typing)>) -> std::io::Result<()> {
-    let header = ["SUBJECT", "VERSION", "CONTRACT", "KIND", "SOURCE", "TAGS", "PAYLOAD", "DEPRECATED"];
-    let cells: Vec<[String; 8]> = rows
+fn table(out: &mut impl Write, registry: &Registry, rows: Vec<(&SchemaFile, Typing)>) -> std::io::Result<()> {
+    let header = [
+        "SUBJECT",
+        "VERSION",
+        "CONTRACT",
+        "KIND",
+        "SOURCE",
+        "TAGS",
+        "PUBLISHERS",
+        "CONSUMERS",
+        "PAYLOAD",
+        "DEPRECATED",
+    ];
+    let names = |v: Vec<String>| if v.is_empty() { "-".to_string() } else { v.join(",") };
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|(f, typing)| {
             let (kind, event_type) = kind(f);
@@ -130,6 +145,8 @@ fn table(out: &mut impl Write, rows: Vec<(&SchemaFile, Typing)>) -> std::io::Res
                 event_type.map(|t| format!("{kind} ({t})")).unwrap_or_else(|| kind.to_string()),
                 f.contract.source.clone().unwrap_or_else(|| "-".into()),
                 if f.contract.tags.is_empty() { "-".into() } else { f.contract.tags.join(",") },
+                names(registry.publishers(f)),
+                names(registry.consumers(f)),
                 typing.label().to_string(),
                 f.contract.deprecated.as_ref().map(|d| d.describe()).unwrap_or_else(|| "-".into()),
             ]

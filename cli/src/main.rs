@@ -6,11 +6,13 @@
 //! events example NAME[@VERSION] | --all     a valid full-form envelope for a contract
 //! events generate [--out FILE]              the generated Rust, without a Cargo build
 //! events compat                             the compatibility report of every version pair
+//! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
 //!
 //! It reads `[package.metadata.events]` of the workspace it stands in, like the build; flags
 //! override. Exit status: 0 good, 1 findings (invalid messages, a bad registry, a break), 2 usage.
 
+mod access;
 mod decode;
 mod example;
 mod list;
@@ -83,6 +85,18 @@ enum Command {
     },
     /// The compatibility report of every subject's version pairs, without generating code.
     Compat,
+    /// Writes the `nats-server` authorization for the registry's access rules: one user per
+    /// service (and operator), allowed exactly what the transport does for it. The configuration
+    /// holds bcrypt hashes only; each service's password is in its credentials file in SECRETS
+    /// (`<service>.json`, readable by its owner), made when missing and kept when present.
+    NatsConfig {
+        /// The folder of credentials files, outside the repository (a secrets mount).
+        #[arg(long, value_name = "DIR")]
+        secrets: std::path::PathBuf,
+        /// Write the configuration here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -109,6 +123,7 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::NatsConfig { secrets, out } => access::nats_config(&config, &secrets, out.as_deref()),
     };
     ExitCode::from(status)
 }

@@ -308,6 +308,13 @@ pub fn access(registry: &Registry) -> Vec<Diagnostic> {
     let list = || known.iter().copied().collect::<Vec<_>>().join(", ");
     let mut problems = Vec::new();
     let manifest = |what: String| Diagnostic::file("Cargo.toml", format!("[package.metadata.events.access] {what}"));
+    // Service names become broker user names, consumer names and subject tokens.
+    let token = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    for name in policy.services.iter().chain(&policy.operators).filter(|n| !token(n)) {
+        problems.push(manifest(format!(
+            "services/operators: `{name}` is not a service name: use ASCII letters, digits, `-` and `_` (it names broker users and subjects)"
+        )));
+    }
     for name in policy.default_consumers.iter().filter(|n| !known.contains(n.as_str()) && !is_role(policy, n)) {
         problems.push(manifest(format!("default-consumers: unknown service `{name}`; the services are {}", list())));
     }

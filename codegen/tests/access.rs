@@ -161,6 +161,16 @@ fn a_role_or_default_naming_an_unknown_service_is_a_manifest_error() {
 }
 
 #[test]
+fn a_service_name_that_cannot_name_a_broker_user_is_a_manifest_error() {
+    let mut bad = policy();
+    bad.services.push("Order Service".into());
+    let ds = problems(&[("stockSchema/1.0.json", event("StockEvent", "Inventory", ""))], bad);
+    let d = only(&ds);
+    assert_eq!(d.file, "Cargo.toml");
+    assert!(d.message.contains("`Order Service` is not a service name"), "{d}");
+}
+
+#[test]
 fn the_manifest_table_is_read_and_checked() {
     let dir = common::registry(&[(
         "stockSchema/1.0.json",
