@@ -53,8 +53,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Access rules
+//!
+//! The registry says who publishes and who reads each contract ([`events::ACCESS`]);
+//! [`authorization::Policy::render`] turns that into the `nats-server` authorization, one user per
+//! service, and the broker enforces it. A service connects as itself with [`connect_as`] and runs
+//! under [`BrokerConfig::service`]: a consumer the registry does not allow is refused before the
+//! broker is asked, and a publish the broker refuses fails at once as [`PublishErrorKind::Forbidden`].
+//!
 //! The example `scenario` (`cargo run -p events-nats --example scenario`) runs the whole of the
-//! specification's scenario against a server of its own.
+//! specification's scenario against a server of its own. It runs with the registry's access rules enforced.
 
 #![warn(missing_docs)]
 
