@@ -204,7 +204,7 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("3 problems"), "{stderr}");
     for expected in [
-        "schemas/orderCreatedSchema/1.2.json:11:27: at /additionalProperties: BACKWARD 1.1 → 1.2: 1.2 cannot read data written with 1.1: `customerId` removed",
+        "schemas/orderCreatedSchema/1.2.json:12:27: at /additionalProperties: BACKWARD 1.1 → 1.2: 1.2 cannot read data written with 1.1: `customerId` removed",
         "[property-removed-from-closed-model]",
         "at /required: BACKWARD 1.1 → 1.2",
         "[optional-made-required]",
