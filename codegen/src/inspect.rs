@@ -49,6 +49,12 @@ impl Inspection {
         self.versions_of(name).into_iter().rev().find(|f| version.is_none_or(|v| f.schema_ref.version == v))
     }
 
+    /// The JSON Schema of a whole message of `file`'s contract: the envelope's fields, with the
+    /// values the contract fixes, and the payload under `payload` (see [`crate::envelope`]).
+    pub fn envelope_schema(&self, file: &SchemaFile) -> Option<Value> {
+        Some(crate::envelope::schema(file, self.bundled(file)?, &self.registry.base_uri))
+    }
+
     /// Every version of contract `name`, oldest first.
     pub fn versions_of(&self, name: &str) -> Vec<&SchemaFile> {
         self.registry.files().filter(|f| f.contract.name == name).collect()

@@ -50,6 +50,7 @@ pub mod check;
 pub mod compat;
 mod config;
 pub mod embedded;
+pub mod envelope;
 mod error;
 mod generate;
 pub mod ident;
