@@ -5,6 +5,8 @@
 //! events validate [FILE…|-] [--json]        messages decoded through the registry, one result each
 //! events example NAME[@VERSION] | --all     a valid full-form envelope for a contract
 //! events generate [--out FILE]              the generated Rust, without a Cargo build
+//! events schema NAME[@VERSION] [--envelope]  a contract's JSON Schema, payload or whole message
+//! events asyncapi [--service NAME]      an AsyncAPI 3.0.0 document of the registry
 //! events compat                             the compatibility report of every version pair
 //! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
@@ -13,6 +15,7 @@
 //! override. Exit status: 0 good, 1 findings (invalid messages, a bad registry, a break), 2 usage.
 
 mod access;
+mod asyncapi;
 mod decode;
 mod example;
 mod list;
@@ -77,6 +80,26 @@ enum Command {
         #[arg(long, requires = "all")]
         json: bool,
     },
+    /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
+    /// with `--envelope` the whole message's (the envelope's fields and the payload).
+    Schema {
+        /// `OrderCreatedEvent` or `OrderCreatedEvent@1.0`; the newest version when none is given.
+        contract: String,
+        /// The whole message's schema.
+        #[arg(long)]
+        envelope: bool,
+    },
+    /// The registry as an AsyncAPI 3.0.0 document (JSON): one channel per contract at its NATS
+    /// subject, one message per version whose payload is the whole message's schema; with
+    /// `--service`, that service's operations (`send` what it publishes, `receive` what it reads).
+    Asyncapi {
+        /// Write the document here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// The application the document describes: its operations are included.
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
+    },
     /// Checks the registry and prints the generated Rust, without a Cargo build.
     Generate {
         /// Write the code here instead of standard output.
@@ -123,6 +146,10 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::Asyncapi { out, service } => {
+            asyncapi::run(&config, &cli.registry.package(), service.as_deref(), out.as_deref())
+        }
+        Command::Schema { contract, envelope } => tools::schema(&config, &contract, envelope),
         Command::NatsConfig { secrets, out } => access::nats_config(&config, &secrets, out.as_deref()),
     };
     ExitCode::from(status)

@@ -71,6 +71,42 @@ impl RegistryArgs {
     }
 }
 
+/// What the manifest says of its package: name, version, description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+}
+
+impl RegistryArgs {
+    /// The package of the manifest the registry is read from (`events 0.0.0` without one).
+    pub fn package(&self) -> Package {
+        let manifest =
+            self.manifest_path.clone().or_else(|| std::env::current_dir().ok().and_then(|d| find_manifest(&d)));
+        let text = manifest.and_then(|m| std::fs::read_to_string(m).ok()).unwrap_or_default();
+        let mut in_package = false;
+        let mut found = std::collections::BTreeMap::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_package = line == "[package]";
+                continue;
+            }
+            if let (true, Some((key, value))) = (in_package, line.split_once('=')) {
+                let value = value.trim();
+                if let Some(v) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                    found.insert(key.trim().to_string(), v.to_string());
+                }
+            }
+        }
+        Package {
+            name: found.remove("name").unwrap_or_else(|| "events".into()),
+            version: found.remove("version").unwrap_or_else(|| "0.0.0".into()),
+            description: found.remove("description"),
+        }
+    }
+}
+
 /// The nearest `Cargo.toml` above `dir` with `[package.metadata.events]`, else the outermost one
 /// (the workspace's).
 fn find_manifest(dir: &Path) -> Option<PathBuf> {

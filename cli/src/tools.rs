@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use events_codegen::Config;
+use events_codegen::registry::{SchemaFile, Version};
+use events_codegen::{Config, Inspection};
 
 /// Exit status of a usage error (unknown flag, missing file), as clap's own.
 pub const USAGE: u8 = 2;
@@ -80,4 +81,67 @@ pub fn compat(config: &Config) -> u8 {
             FINDINGS
         }
     }
+}
+
+/// `Name` or `Name@1.0`.
+pub fn parse(text: &str) -> Result<(String, Option<Version>), String> {
+    match text.split_once('@') {
+        None => Ok((text.to_string(), None)),
+        Some((name, v)) => {
+            let version = Version::parse(v)
+                .ok_or_else(|| format!("`{text}`: the version after @ must be MAJOR.MINOR, such as 1.0"))?;
+            Ok((name.to_string(), Some(version)))
+        }
+    }
+}
+
+/// `; did you mean …?` for a name that differs from a known one only in case.
+fn suggestion(registry: &Inspection, name: &str) -> String {
+    let close: Vec<&str> = registry
+        .registry()
+        .files()
+        .map(|f| f.contract.name.as_str())
+        .filter(|n| n.eq_ignore_ascii_case(name) || n.to_lowercase().contains(&name.to_lowercase()))
+        .collect();
+    match close.first() {
+        Some(n) => format!("; did you mean `{n}`?"),
+        None => "; `events list` shows them".to_string(),
+    }
+}
+
+/// The file of `text` (`Name` or `Name@1.0`), or the error printed (status 2).
+pub fn contract<'a>(registry: &'a Inspection, text: &str) -> Result<&'a SchemaFile, u8> {
+    let (name, version) = parse(text).map_err(|message| {
+        eprintln!("error: {message}");
+        USAGE
+    })?;
+    registry.contract(&name, version).ok_or_else(|| {
+        let known = registry.versions_of(&name);
+        if known.is_empty() {
+            eprintln!("error: the registry has no contract `{name}`{}", suggestion(registry, &name));
+        } else {
+            let versions: Vec<String> = known.iter().map(|f| f.schema_ref.version.to_string()).collect();
+            eprintln!(
+                "error: `{name}` has no version {}: it has {}",
+                version.map(|v| v.to_string()).unwrap_or_default(),
+                versions.join(", ")
+            );
+        }
+        USAGE
+    })
+}
+
+/// `events schema`: the bundled payload schema, or the whole message's.
+pub fn schema(config: &Config, contract_text: &str, envelope: bool) -> u8 {
+    let registry = match inspect(config) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let file = match contract(&registry, contract_text) {
+        Ok(f) => f,
+        Err(status) => return status,
+    };
+    let schema = if envelope { registry.envelope_schema(file) } else { registry.bundled(file).cloned() };
+    println!("{}", serde_json::to_string_pretty(&schema.unwrap_or_default()).expect("JSON"));
+    0
 }

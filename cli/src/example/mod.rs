@@ -4,13 +4,13 @@ mod make;
 mod pattern;
 
 use chrono::{SecondsFormat, Utc};
-use events_codegen::registry::{ContractKind, SchemaFile, Version};
+use events_codegen::registry::{ContractKind, SchemaFile};
 use events_codegen::{Config, Inspection};
 use serde_json::{json, Value};
 
 use crate::decode::{Decoder, Violation};
 use crate::progress::Progress;
-use crate::tools::{self, FINDINGS, USAGE};
+use crate::tools::{self, FINDINGS};
 
 /// Where an example's payload came from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,32 +31,15 @@ pub enum Refusal {
 }
 
 pub fn run(config: &Config, contract: &str) -> u8 {
-    let (name, version) = match parse(contract) {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return USAGE;
-        }
-    };
     let registry = match tools::inspect(config) {
         Ok(r) => r,
         Err(status) => return status,
     };
-    let Some(file) = registry.contract(&name, version) else {
-        let known = registry.versions_of(&name);
-        if known.is_empty() {
-            eprintln!("error: the registry has no contract `{name}`{}", suggestion(&registry, &name));
-        } else {
-            let versions: Vec<String> = known.iter().map(|f| f.schema_ref.version.to_string()).collect();
-            eprintln!(
-                "error: `{name}` has no version {}: it has {}",
-                version.map(|v| v.to_string()).unwrap_or_default(),
-                versions.join(", ")
-            );
-        }
-        return USAGE;
+    let file = match tools::contract(&registry, contract) {
+        Ok(f) => f,
+        Err(status) => return status,
     };
-    match example(&registry, file) {
+    match example(&registry, file, Ids::Fresh) {
         Ok((envelope, _)) => {
             println!("{}", serde_json::to_string_pretty(&InOrder(&envelope)).expect("JSON"));
             0
@@ -80,7 +63,7 @@ pub fn run_all(config: &Config, _: Option<&str>, json: bool) -> u8 {
     let mut results = Vec::new();
     for (i, file) in files.iter().enumerate() {
         progress.tick(|| format!("{i}/{} contracts", files.len()));
-        results.push((*file, example(&registry, file)));
+        results.push((*file, example(&registry, file, Ids::Fresh)));
     }
     drop(progress);
     let made = results.iter().filter(|(_, r)| r.is_ok()).count();
@@ -137,8 +120,17 @@ fn refusal_text(file: &SchemaFile, refusal: &Refusal) -> String {
     }
 }
 
+/// Where an example's ids and timestamp come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ids {
+    /// Fresh ones, as a real message would have.
+    Fresh,
+    /// The same every time, for documents that must be reproducible.
+    Fixed,
+}
+
 /// A full-form envelope of `file`'s contract, checked through the registry as a consumer would.
-pub fn example(registry: &Inspection, file: &SchemaFile) -> Result<(Value, Origin), Refusal> {
+pub fn example(registry: &Inspection, file: &SchemaFile, ids: Ids) -> Result<(Value, Origin), Refusal> {
     let bundled = registry.bundled(file).ok_or(Refusal::NotMade)?;
     let mut decoder = Decoder::new(registry);
     let mut last = None;
@@ -147,7 +139,7 @@ pub fn example(registry: &Inspection, file: &SchemaFile) -> Result<(Value, Origi
     let made = make::Maker::new(bundled).root_value();
     let candidates = given.into_iter().map(|v| (v, Origin::Examples)).chain(made.map(|v| (v, Origin::Made)));
     for (payload, origin) in candidates {
-        let envelope = envelope(file, payload);
+        let envelope = envelope(file, payload, ids);
         let outcome = decoder.decode(&envelope);
         if outcome.valid() {
             return Ok((envelope, origin));
@@ -158,9 +150,19 @@ pub fn example(registry: &Inspection, file: &SchemaFile) -> Result<(Value, Origi
 }
 
 /// The full form: every field of the specification, in the order the runtime writes them.
-fn envelope(file: &SchemaFile, payload: Value) -> Value {
-    let id = || uuid::Uuid::new_v4().to_string();
-    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+fn envelope(file: &SchemaFile, payload: Value, ids: Ids) -> Value {
+    let counter = std::cell::Cell::new(0u32);
+    let id = || match ids {
+        Ids::Fresh => uuid::Uuid::new_v4().to_string(),
+        Ids::Fixed => {
+            counter.set(counter.get() + 1);
+            format!("00000000-0000-4000-8000-{:012}", counter.get())
+        }
+    };
+    let now = match ids {
+        Ids::Fresh => Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        Ids::Fixed => "2026-01-01T00:00:00.000Z".to_string(),
+    };
     let r = &file.schema_ref;
     let c = &file.contract;
     let source = c.source.clone().unwrap_or_else(|| "ExampleService".to_string());
@@ -199,7 +201,7 @@ fn envelope(file: &SchemaFile, payload: Value) -> Value {
 }
 
 /// The envelope's members in the specification's order (a `serde_json::Map` sorts them).
-struct InOrder<'a>(&'a Value);
+pub struct InOrder<'a>(pub &'a Value);
 
 const ORDER: [&str; 17] = [
     "eventName",
@@ -233,31 +235,5 @@ impl serde::Serialize for InOrder<'_> {
             out.serialize_entry(key, value)?;
         }
         out.end()
-    }
-}
-
-/// `Name` or `Name@1.0`.
-fn parse(text: &str) -> Result<(String, Option<Version>), String> {
-    match text.split_once('@') {
-        None => Ok((text.to_string(), None)),
-        Some((name, v)) => {
-            let version = Version::parse(v)
-                .ok_or_else(|| format!("`{text}`: the version after @ must be MAJOR.MINOR, such as 1.0"))?;
-            Ok((name.to_string(), Some(version)))
-        }
-    }
-}
-
-/// `; did you mean …?` for a name that differs from a known one only in case.
-fn suggestion(registry: &Inspection, name: &str) -> String {
-    let close: Vec<&str> = registry
-        .registry()
-        .files()
-        .map(|f| f.contract.name.as_str())
-        .filter(|n| n.eq_ignore_ascii_case(name) || n.to_lowercase().contains(&name.to_lowercase()))
-        .collect();
-    match close.first() {
-        Some(n) => format!("; did you mean `{n}`?"),
-        None => "; `events list` shows them".to_string(),
     }
 }
