@@ -7,6 +7,7 @@
 //! events generate [--out FILE]              the generated Rust, without a Cargo build
 //! events schema NAME[@VERSION] [--envelope]  a contract's JSON Schema, payload or whole message
 //! events asyncapi [--service NAME]      an AsyncAPI 3.0.0 document of the registry
+//! events check --against REV              published versions unchanged, new ones compatible
 //! events compat                             the compatibility report of every version pair
 //! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
@@ -16,6 +17,7 @@
 
 mod access;
 mod asyncapi;
+mod check;
 mod decode;
 mod example;
 mod list;
@@ -78,6 +80,20 @@ enum Command {
         all: bool,
         /// With `--all`: one JSON document.
         #[arg(long, requires = "all")]
+        json: bool,
+    },
+    /// Compares the working tree's registry (uncommitted edits included) with the registry at a
+    /// git revision: a published version whose meaning changed, or that was removed, is a finding;
+    /// new versions go through the compatibility gate; widened access rules need review.
+    Check {
+        /// A branch, tag or commit (`origin/main`, `v1.4.0`, `HEAD~1`).
+        #[arg(long, value_name = "REV")]
+        against: String,
+        /// Allow versions and subjects present at REV to be gone.
+        #[arg(long)]
+        allow_removal: bool,
+        /// One JSON document for scripts.
+        #[arg(long)]
         json: bool,
     },
     /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
@@ -146,6 +162,11 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::Check { against, allow_removal, json } => {
+            let manifest = cli.registry.manifest();
+            let options = check::Options { against: &against, allow_removal, json, manifest: manifest.as_deref() };
+            check::run(&config, &options)
+        }
         Command::Asyncapi { out, service } => {
             asyncapi::run(&config, &cli.registry.package(), service.as_deref(), out.as_deref())
         }

@@ -80,6 +80,11 @@ pub struct Package {
 }
 
 impl RegistryArgs {
+    /// The manifest the registry settings are read from, when there is one.
+    pub fn manifest(&self) -> Option<PathBuf> {
+        self.manifest_path.clone().or_else(|| std::env::current_dir().ok().and_then(|d| find_manifest(&d)))
+    }
+
     /// The package of the manifest the registry is read from (`events 0.0.0` without one).
     pub fn package(&self) -> Package {
         let manifest =

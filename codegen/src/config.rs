@@ -143,6 +143,26 @@ impl Config {
         self
     }
 
+    /// The registry folder set, as given.
+    pub fn registry_dir(&self) -> &Path {
+        &self.schema_dir
+    }
+
+    /// The base URI set.
+    pub fn registry_base_uri(&self) -> &str {
+        &self.base_uri
+    }
+
+    /// The default compatibility mode set.
+    pub fn default_compatibility(&self) -> Mode {
+        self.compatibility
+    }
+
+    /// The vendored folders set, by URI prefix.
+    pub fn vendored_folders(&self) -> &[(String, PathBuf)] {
+        &self.vendor
+    }
+
     /// The registry folder.
     pub fn schema_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.schema_dir = dir.into();
