@@ -93,10 +93,12 @@ pub use runtime::{CloudEvent, ExtensionValue};
 // The generated contracts: one module per schema id, `AnyEvent` and `AnyCommand`. typify documents
 // types but not every field, hence the allowance.
 // Deprecated contracts warn their producers, not the crate that decodes and upcasts them.
+#[cfg(feature = "registry")]
 #[allow(missing_docs, deprecated)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/events.rs"));
 }
+#[cfg(feature = "registry")]
 pub use generated::*;
 
 /// The README's code samples, compiled and run as doctests.

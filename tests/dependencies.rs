@@ -41,3 +41,35 @@ fn the_events_crate_builds_without_an_async_runtime_a_network_stack_or_a_cli_par
         assert!(found.is_empty(), "`events` pulls in {banned}: {found:?}");
     }
 }
+
+/// The command-line tool builds without the transport's runtime and without the compiled registry,
+/// so that it runs while the registry it checks does not build.
+#[test]
+fn the_command_line_tool_builds_without_an_async_runtime_or_the_compiled_registry() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "-p",
+            "events-cli",
+            "-e",
+            "normal",
+            "-f",
+            "{p} {f}",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8(output.stdout).unwrap();
+    for banned in ["tokio", "async-nats", "mio", "hyper"] {
+        let found: Vec<&str> = tree.lines().filter(|l| l.split(' ').next() == Some(banned)).collect();
+        assert!(found.is_empty(), "`events-cli` pulls in {banned}: {found:?}");
+    }
+    let events: Vec<&str> = tree.lines().filter(|l| l.starts_with("events v")).collect();
+    assert!(!events.is_empty(), "not the tree of the tool:\n{tree}");
+    assert!(events.iter().all(|l| !l.contains("registry")), "the tool builds the compiled registry: {events:?}");
+}

@@ -107,10 +107,13 @@ fn copy_workspace() -> tempfile::TempDir {
         "nats/src",
         "nats/benches",
         "cli/src",
+        "broker/src",
     ] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));
     }
-    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml"] {
+    for manifest in
+        ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml", "broker/Cargo.toml"]
+    {
         std::fs::copy(workspace().join(manifest), dir.path().join(manifest)).unwrap();
     }
     dir

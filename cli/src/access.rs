@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use events_broker::authorization::{Policy, Rule};
+use events_broker::Secrets;
 use events_codegen::registry::{ContractKind, Registry, SchemaFile};
 use events_codegen::Config;
-use events_nats::authorization::{Policy, Rule};
-use events_nats::Secrets;
 
 use crate::tools::{self, FINDINGS, USAGE};
 

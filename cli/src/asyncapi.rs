@@ -59,8 +59,8 @@ pub fn document(registry: &Inspection, package: &Package, service: Option<&str>)
             messages.insert(key, message(registry, f));
         }
         let address = match newest.contract.kind {
-            ContractKind::Event(t) => events_nats::event_subject(crate::decode::runtime_type(t), name),
-            ContractKind::Command => events_nats::command_subject(name),
+            ContractKind::Event(t) => events_broker::event_subject(crate::decode::runtime_type(t), name),
+            ContractKind::Command => events_broker::command_subject(name),
         };
         let mut channel = Map::new();
         channel.insert("address".into(), address.into());

@@ -35,11 +35,14 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         "nats/src",
         "nats/benches",
         "cli/src",
+        "broker/src",
     ] {
         let _ = fs::remove_dir_all(dir.join(sub));
         copy_dir(&workspace.join(sub), &dir.join(sub))?;
     }
-    for manifest in ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml"] {
+    for manifest in
+        ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml", "broker/Cargo.toml"]
+    {
         fs::copy(workspace.join(manifest), dir.join(manifest))?;
     }
     let _ = fs::remove_dir_all(dir.join("schemas"));

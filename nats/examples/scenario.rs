@@ -30,7 +30,6 @@ use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
 use events::order_created_schema::OrderCreatedEvent;
 use events::send_order_confirmation_schema::SendOrderConfirmationCommand;
 use events::{Jitter, Metadata, RetryPolicy};
-use events_nats::authorization::Policy;
 use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, PublishErrorKind, Publisher, Router, Secrets};
 use tokio::sync::watch;
 
@@ -76,7 +75,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => {
             let dir = std::env::temp_dir().join(format!("events-scenario-credentials-{}", std::process::id()));
             let secrets = Secrets::open(&dir)?;
-            let policy = Policy::of_registry();
+            let policy = events_nats::access_policy();
             let mut hashes = std::collections::BTreeMap::new();
             for user in policy.users() {
                 hashes.insert(user.to_string(), secrets.ensure(user)?.hash());

@@ -158,7 +158,7 @@ impl ConsumerBuilder {
             )));
         }
         if let Some(service) = self.broker.0.config.service.as_deref() {
-            crate::authorization::Policy::of_registry()
+            crate::access_policy()
                 .may_consume(service, &self.name, &self.filter)
                 .map_err(|message| ConsumerError { kind: ConsumerErrorKind::Forbidden, message })?;
         }

@@ -66,7 +66,6 @@
 
 #![warn(missing_docs)]
 
-pub mod authorization;
 mod consumer;
 mod credentials;
 mod dead_letter;
@@ -79,13 +78,14 @@ mod replay;
 mod router;
 mod server;
 mod setup;
-pub mod subject;
 mod violations;
 
 pub use consumer::{Consumer, ConsumerBuilder, ConsumerError, ConsumerErrorKind, StatsHandle};
-pub use credentials::{connect_as, Credentials, CredentialsError, Secrets};
+pub use credentials::connect_as;
 pub use dead_letter::{DecodeFailure, PoisonMessage};
 pub use delivery::Stats;
+pub use events_broker::{authorization, subject, Credentials, CredentialsError, Secrets};
+pub use events_broker::{command_subject, dead_letter_subject, event_subject};
 pub use idempotency::{Processing, ProcessingRecord};
 pub use message::{Delivered, Ids, Incoming, Kind};
 pub use publish::{Outgoing, PublishError, PublishErrorKind, Published, Publisher};
@@ -93,7 +93,19 @@ pub use replay::{Replay, ReplayError, ReplayReport, Replayed};
 pub use router::{Handler, HandlerFuture, Router};
 pub use server::{LocalServer, ServerError, INSTALL_HINT};
 pub use setup::{Broker, BrokerConfig, SetupError, SetupErrorKind};
-pub use subject::{command_subject, dead_letter_subject, event_subject};
+
+/// The registry's access rules as the broker enforces them: those of the registry this crate is
+/// built with ([`events::ACCESS`]).
+///
+/// ```
+/// let policy = events_nats::access_policy();
+/// let stock = policy.rules.iter().find(|r| r.name == "InventoryUpdatedIntegrationEvent").unwrap();
+/// assert_eq!(stock.subject(), "events.integration.InventoryUpdatedIntegrationEvent");
+/// assert_eq!(stock.consumers, ["OrderService", "PaymentService"]);
+/// ```
+pub fn access_policy() -> authorization::Policy {
+    authorization::Policy::from(&events::ACCESS)
+}
 
 pub use async_nats;
 

@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy};
-use events_nats::authorization::Policy;
 use events_nats::{Broker, BrokerConfig, ConsumerErrorKind, LocalServer, PublishErrorKind, Router, Secrets};
 use futures_util::StreamExt;
 
@@ -21,7 +20,7 @@ fn secured() -> &'static (PathBuf, String) {
     MADE.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("credentials-{}", std::process::id()));
         let secrets = Secrets::open(&dir).unwrap();
-        let policy = Policy::of_registry();
+        let policy = events_nats::access_policy();
         let hashes: std::collections::BTreeMap<String, String> =
             policy.users().iter().map(|u| (u.to_string(), secrets.ensure(u).unwrap().hash())).collect();
         (dir, policy.render(|u| hashes[u].clone()))
@@ -248,7 +247,7 @@ async fn dead_letters_are_read_by_the_service_whose_consumer_failed_them_and_by_
 async fn the_configuration_holds_no_secret_and_a_wrong_password_is_refused() {
     let (dir, config) = secured();
     let secrets = Secrets::open(dir).unwrap();
-    for user in Policy::of_registry().users() {
+    for user in events_nats::access_policy().users() {
         let credentials = secrets.get(user).unwrap();
         assert!(!config.contains(credentials.password()), "{user}'s password is in the configuration");
         assert!(config.contains(&format!("user: \"{user}\"")));

@@ -66,7 +66,7 @@ pub mod header {
 /// the messages its consumers pull) arrive under it, where no other service may subscribe.
 ///
 /// ```
-/// assert_eq!(events_nats::subject::inbox_prefix("PaymentService"), "_INBOX_PaymentService");
+/// assert_eq!(events_broker::subject::inbox_prefix("PaymentService"), "_INBOX_PaymentService");
 /// ```
 pub fn inbox_prefix(service: &str) -> String {
     format!("_INBOX_{service}")
@@ -76,7 +76,7 @@ pub fn inbox_prefix(service: &str) -> String {
 ///
 /// ```
 /// assert_eq!(
-///     events_nats::event_subject(events::EventType::Integration, "InventoryUpdatedIntegrationEvent"),
+///     events_broker::event_subject(events::EventType::Integration, "InventoryUpdatedIntegrationEvent"),
 ///     "events.integration.InventoryUpdatedIntegrationEvent"
 /// );
 /// ```
@@ -87,7 +87,7 @@ pub fn event_subject(event_type: EventType, name: &str) -> String {
 /// `commands.<commandName>`.
 ///
 /// ```
-/// assert_eq!(events_nats::command_subject("CreateOrderCommand"), "commands.CreateOrderCommand");
+/// assert_eq!(events_broker::command_subject("CreateOrderCommand"), "commands.CreateOrderCommand");
 /// ```
 pub fn command_subject(name: &str) -> String {
     format!("commands.{name}")
@@ -97,7 +97,7 @@ pub fn command_subject(name: &str) -> String {
 ///
 /// ```
 /// assert_eq!(
-///     events_nats::dead_letter_subject("PaymentService", "events.integration.InventoryUpdatedIntegrationEvent"),
+///     events_broker::dead_letter_subject("PaymentService", "events.integration.InventoryUpdatedIntegrationEvent"),
 ///     "deadletters.PaymentService.events.integration.InventoryUpdatedIntegrationEvent"
 /// );
 /// ```
@@ -107,22 +107,23 @@ pub fn dead_letter_subject(consumer: &str, original: &str) -> String {
 
 /// The `Nats-Msg-Id` of a dead-letter record: one record per stream message and consumer, however
 /// often the consumer crashes between writing it and terminating the message.
-pub(crate) fn dead_letter_msg_id(stream: &str, sequence: u64, consumer: &str) -> String {
+pub fn dead_letter_msg_id(stream: &str, sequence: u64, consumer: &str) -> String {
     format!("deadletter:{stream}:{sequence}:{consumer}")
 }
 
 /// The `Nats-Msg-Id` of a replayed dead letter: the original id is still inside the duplicate
 /// window, so the replay needs one of its own.
-pub(crate) fn replay_msg_id(id: &str, dead_letter_sequence: u64) -> String {
+pub fn replay_msg_id(id: &str, dead_letter_sequence: u64) -> String {
     format!("{id}:replay:{dead_letter_sequence}")
 }
 
 /// The key of a message's earlier failures in [`FAILURES_BUCKET`].
-pub(crate) fn failures_key(consumer: &str, stream: &str, sequence: u64) -> String {
+pub fn failures_key(consumer: &str, stream: &str, sequence: u64) -> String {
     format!("{consumer}.{stream}.{sequence}")
 }
 
-pub(crate) fn type_token(event_type: EventType) -> &'static str {
+/// The subject token of an event type: `domain`, `integration`, `notification`.
+pub fn type_token(event_type: EventType) -> &'static str {
     match event_type {
         EventType::Domain => "domain",
         EventType::Integration => "integration",
@@ -131,12 +132,12 @@ pub(crate) fn type_token(event_type: EventType) -> &'static str {
 }
 
 /// Whether `token` can stand as one subject token: no `.`, `*`, `>` or whitespace, not empty.
-pub(crate) fn is_token(token: &str) -> bool {
+pub fn is_token(token: &str) -> bool {
     !token.is_empty() && !token.chars().any(|c| matches!(c, '.' | '*' | '>') || c.is_whitespace() || c.is_control())
 }
 
 /// Whether `filter` is a subject filter: tokens, `*` for one token, `>` last for the rest.
-pub(crate) fn is_filter(filter: &str) -> bool {
+pub fn is_filter(filter: &str) -> bool {
     let tokens: Vec<&str> = filter.split('.').collect();
     tokens.len() >= 2
         && tokens.iter().enumerate().all(|(i, t)| is_token(t) || *t == "*" || (*t == ">" && i == tokens.len() - 1))
@@ -144,7 +145,7 @@ pub(crate) fn is_filter(filter: &str) -> bool {
 
 /// Whether `name` is a valid durable consumer name: letters, digits, `-` and `_` (it is also part
 /// of subjects and key-value keys).
-pub(crate) fn is_consumer_name(name: &str) -> bool {
+pub fn is_consumer_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 200 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 

@@ -28,8 +28,8 @@ use crate::subject::{
     PROCESSED_BUCKET_PREFIX,
 };
 
-/// The registry's access rules as data: from the compiled registry ([`Policy::of_registry`]) or
-/// from a registry folder read by a tool.
+/// The registry's access rules as data: from the compiled registry (`Policy::from(&events::ACCESS)`)
+/// or from a registry folder read by a tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// Every service.
@@ -73,18 +73,6 @@ impl Rule {
 }
 
 impl Policy {
-    /// The rules of the registry this crate is built with (`events::ACCESS`).
-    ///
-    /// ```
-    /// let policy = events_nats::authorization::Policy::of_registry();
-    /// let stock = policy.rules.iter().find(|r| r.name == "InventoryUpdatedIntegrationEvent").unwrap();
-    /// assert_eq!(stock.subject(), "events.integration.InventoryUpdatedIntegrationEvent");
-    /// assert_eq!(stock.consumers, ["OrderService", "PaymentService"]);
-    /// ```
-    pub fn of_registry() -> Self {
-        Self::from(&events::ACCESS)
-    }
-
     /// Whether `service` is an operator.
     pub fn is_operator(&self, service: &str) -> bool {
         self.operators.iter().any(|o| o == service)
@@ -113,7 +101,7 @@ impl Policy {
     /// Operators may run any consumer. The error says which rule is broken.
     ///
     /// ```
-    /// let policy = events_nats::authorization::Policy::of_registry();
+    /// let policy = events_broker::authorization::Policy::from(&events::ACCESS);
     /// let stock = "events.integration.InventoryUpdatedIntegrationEvent";
     /// assert!(policy.may_consume("PaymentService", "PaymentService", stock).is_ok());
     /// let err = policy.may_consume("NotificationService", "NotificationService", stock).unwrap_err();
@@ -159,7 +147,7 @@ impl Policy {
     /// What `service` may publish to and subscribe to; `None` for an operator (no restrictions).
     ///
     /// ```
-    /// let policy = events_nats::authorization::Policy::of_registry();
+    /// let policy = events_broker::authorization::Policy::from(&events::ACCESS);
     /// let p = policy.permissions("PaymentService").unwrap();
     /// let create = "$JS.API.CONSUMER.CREATE.EVENTS.PaymentService.events.integration.InventoryUpdatedIntegrationEvent";
     /// assert!(p.publish_allow.iter().any(|s| s == create));
