@@ -8,6 +8,7 @@
 //! events schema NAME[@VERSION] [--envelope]  a contract's JSON Schema, payload or whole message
 //! events asyncapi [--service NAME]      an AsyncAPI 3.0.0 document of the registry
 //! events check --against REV              published versions unchanged, new ones compatible
+//! events catalog --out DIR                 a static, browsable catalog of the registry
 //! events compat                             the compatibility report of every version pair
 //! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
@@ -17,6 +18,7 @@
 
 mod access;
 mod asyncapi;
+mod catalog;
 mod check;
 mod decode;
 mod example;
@@ -96,6 +98,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Writes a static, browsable catalog of the registry to DIR: an index with search and
+    /// filters, and a page per contract (fields, envelope, example, schemas, changes between
+    /// versions). It opens from the file system and needs no network.
+    Catalog {
+        /// The folder to write (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
     /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
     /// with `--envelope` the whole message's (the envelope's fields and the payload).
     Schema {
@@ -162,6 +172,7 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::Catalog { out } => catalog::run(&config, &cli.registry.package(), &out),
         Command::Check { against, allow_removal, json } => {
             let manifest = cli.registry.manifest();
             let options = check::Options { against: &against, allow_removal, json, manifest: manifest.as_deref() };
