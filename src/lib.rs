@@ -84,8 +84,8 @@ pub use runtime::{
     AccessPolicy, AccessRule, BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter,
     CommandId, Contract, ContractIdentity, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope,
     ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter,
-    Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaRef, SchemaVersion,
-    SplitMix64, StaticSchemaRef, TypedCheck, Violation,
+    Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaIdEntry, SchemaRef,
+    SchemaVersion, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};
@@ -100,6 +100,9 @@ mod generated {
 }
 #[cfg(feature = "registry")]
 pub use generated::*;
+
+#[cfg(feature = "confluent")]
+pub mod confluent;
 
 /// The README's code samples, compiled and run as doctests.
 #[cfg(doctest)]

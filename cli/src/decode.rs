@@ -133,7 +133,9 @@ impl<'a> Decoder<'a> {
     /// The identity and payload problems of `message` as a message of `file`.
     fn against(&mut self, file: &SchemaFile, message: &Value, event: bool) -> Vec<Violation> {
         let mut found = Vec::new();
-        let identity = identity(file);
+        let formers = self.registry.registry().former_uris(file);
+        let formers: Vec<&str> = formers.iter().map(String::as_str).collect();
+        let identity = ContractIdentity { former_uris: &formers, ..identity(file) };
         // The envelope's own problems are already known; here it only needs to parse.
         let parsed = if event {
             RawEvent::from_value(message.clone()).map(|r| r.check_against(&identity))
@@ -186,6 +188,7 @@ pub fn identity(file: &SchemaFile) -> ContractIdentity<'_> {
         uri: &r.uri,
         event_type,
         event_version,
+        former_uris: &[],
     }
 }
 

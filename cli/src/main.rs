@@ -9,6 +9,7 @@
 //! events asyncapi [--service NAME]      an AsyncAPI 3.0.0 document of the registry
 //! events check --against REV              published versions unchanged, new ones compatible
 //! events catalog --out DIR                 a static, browsable catalog of the registry
+//! events ids [--check]                    stable schema ids, recorded in schema-ids.lock
 //! events compat                             the compatibility report of every version pair
 //! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
@@ -106,6 +107,14 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
     },
+    /// Records a stable schema id and integer version for every contract version that has none,
+    /// in `schema-ids.lock` at the root of the registry folder (commit it). Recorded numbers never
+    /// change; those of removed versions stay reserved.
+    Ids {
+        /// Change nothing: exit 1 when a version has no recorded id (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
     /// with `--envelope` the whole message's (the envelope's fields and the payload).
     Schema {
@@ -172,6 +181,7 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::Ids { check } => tools::ids(&config, check),
         Command::Catalog { out } => catalog::run(&config, &cli.registry.package(), &out),
         Command::Check { against, allow_removal, json } => {
             let manifest = cli.registry.manifest();

@@ -145,3 +145,45 @@ pub fn schema(config: &Config, contract_text: &str, envelope: bool) -> u8 {
     println!("{}", serde_json::to_string_pretty(&schema.unwrap_or_default()).expect("JSON"));
     0
 }
+
+/// `events ids`: numbers for every version that has none, written to the registry's lock file.
+pub fn ids(config: &Config, check_only: bool) -> u8 {
+    let registry = match inspect(config) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let model = registry.registry();
+    let assigned = events_codegen::ids::assign(model, &model.schema_ids);
+    let added: Vec<_> = assigned.iter().filter(|s| !model.schema_ids.contains(s)).collect();
+    for s in &added {
+        println!("{} {}: id {}, version {}", s.subject, s.version, s.id, s.integer);
+    }
+    if check_only {
+        if added.is_empty() {
+            return 0;
+        }
+        eprintln!(
+            "{} version{} without a recorded schema id; run `cargo events ids` and commit {}",
+            added.len(),
+            if added.len() == 1 { "" } else { "s" },
+            events_codegen::ids::IDS_FILE
+        );
+        return FINDINGS;
+    }
+    let path = model.root.join(events_codegen::ids::IDS_FILE);
+    let text = events_codegen::ids::render(&assigned);
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+        eprintln!("{}: every version has its id", path.display());
+        return 0;
+    }
+    match std::fs::write(&path, text) {
+        Ok(()) => {
+            eprintln!("{}: {} id{} recorded", path.display(), added.len(), if added.len() == 1 { "" } else { "s" });
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            FINDINGS
+        }
+    }
+}

@@ -34,6 +34,7 @@ pub struct Config {
     compatibility: Mode,
     vendor: Vec<(String, PathBuf)>,
     access: AccessPolicy,
+    former_base_uris: Vec<String>,
 }
 
 /// The registry loaded, bundled and checked, before any code is generated.
@@ -44,6 +45,8 @@ struct Checked {
     /// One per file of the registry, `None` where the file has problems.
     bundles: Vec<Option<Bundle>>,
     problems: Problems,
+    /// What the build says without failing: versions with no recorded schema id.
+    notes: Vec<Diagnostic>,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             compatibility: Mode::default(),
             vendor: Vec::new(),
             access: AccessPolicy::default(),
+            former_base_uris: Vec::new(),
         }
     }
 }
@@ -118,6 +122,18 @@ impl Config {
                 config.access_policy(read_access(value).map_err(fail)?);
                 continue;
             }
+            if key == "former-base-uris" {
+                let uris = value
+                    .as_array()
+                    .and_then(|a| a.iter().map(|u| u.as_str().map(str::to_string)).collect::<Option<Vec<_>>>());
+                let uris = uris.ok_or_else(|| {
+                    fail("[package.metadata.events] former-base-uris must be an array of URIs".into())
+                })?;
+                for uri in uris {
+                    config.former_base_uri(uri);
+                }
+                continue;
+            }
             let text =
                 value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
             match key.as_str() {
@@ -128,7 +144,7 @@ impl Config {
                 ),
                 _ => {
                     return Err(fail(format!(
-                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `compatibility`, `vendor` or `access`"
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `former-base-uris`, `compatibility`, `vendor` or `access`"
                     )))
                 }
             };
@@ -140,6 +156,13 @@ impl Config {
     /// operators of `[package.metadata.events.access]`.
     pub fn access_policy(&mut self, policy: AccessPolicy) -> &mut Self {
         self.access = policy;
+        self
+    }
+
+    /// A base URI the registry had before: `schemaRef.uri`s under it, in messages already written
+    /// (retained in streams, dead letters, archives), still decode; encoding never writes them.
+    pub fn former_base_uri(&mut self, uri: impl Into<String>) -> &mut Self {
+        self.former_base_uris.push(uri.into().trim_end_matches('/').to_string());
         self
     }
 
@@ -245,7 +268,7 @@ impl Config {
     /// Loads, bundles and checks the registry, for tools that read it without generating code.
     /// Fails when any file has problems.
     pub fn inspect(&self) -> Result<Inspection, Error> {
-        let Checked { registry, vendored, bundles, problems } = self.check()?;
+        let Checked { registry, vendored, bundles, problems, .. } = self.check()?;
         let bundles = problems.into_result(bundles)?;
         let bundles = bundles.into_iter().map(|b| b.expect("a file without problems is bundled").schema).collect();
         Ok(Inspection { registry, bundles, vendored })
@@ -280,7 +303,17 @@ impl Config {
         );
         let (mut registry, loading) = load::load(&root, &self.base_uri)?;
         registry.access = self.access.clone();
+        registry.former_base_uris = self.former_base_uris.clone();
         let mut problems = Problems(loading);
+        let mut notes = Vec::new();
+        match crate::ids::read(&root) {
+            Ok(Some(ids)) => {
+                registry.schema_ids = ids;
+                notes = crate::ids::check(&registry);
+            }
+            Ok(None) => {}
+            Err(ds) => problems.0.extend(ds),
+        }
         let vendored = self.vendored_documents(&root, &mut problems);
         let mut docs = Documents::default();
         let mut shared = check::SharedFiles::default();
@@ -321,7 +354,7 @@ impl Config {
         }
         problems.0.extend(check::names(&registry));
         problems.0.extend(check::access(&registry));
-        Ok(Checked { registry, vendored, bundles, problems })
+        Ok(Checked { registry, vendored, bundles, problems, notes })
     }
 
     /// Every JSON file under the vendored folders, by the URI it stands for.
@@ -357,7 +390,7 @@ impl Config {
     fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
         let checked = self.check()?;
         let report = self.report(&checked);
-        let Checked { registry, vendored, bundles, mut problems } = checked;
+        let Checked { registry, vendored, bundles, mut problems, notes } = checked;
         problems.0.extend(report.errors());
         let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
             registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();
@@ -393,7 +426,7 @@ impl Config {
             };
             // A document left to the validator may refer to vendored documents it must be served.
             let serve = bundled.validator_only.is_some() && !vendored.is_empty();
-            match generate::schema_module(file, &bundled.schema, result, serve) {
+            match generate::schema_module(file, &bundled.schema, result, serve, &registry.former_uris(file)) {
                 Ok((tokens, fallback)) => {
                     modules.push(tokens);
                     match (fallback, input) {
@@ -413,7 +446,9 @@ impl Config {
         }
         problems.into_result(())?;
         let upcasts = compat::upcasts(&registry, &bundles);
-        let mut generated = generate::registry(&registry, modules, &upcasts, report.warnings(), fallbacks);
+        let mut warnings = report.warnings();
+        warnings.extend(notes);
+        let mut generated = generate::registry(&registry, modules, &upcasts, warnings, fallbacks);
         generated.dispatch.extend(generate::vendored_tokens(&vendored));
         generated.partial = partial;
         Ok(generated)

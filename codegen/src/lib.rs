@@ -54,6 +54,7 @@ pub mod envelope;
 mod error;
 mod generate;
 pub mod ident;
+pub mod ids;
 mod inspect;
 mod keywords;
 pub mod load;

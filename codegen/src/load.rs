@@ -84,7 +84,15 @@ pub fn load(root: &Path, base_uri: &str) -> Result<(Registry, Vec<Diagnostic>), 
             Err(mut more) => problems.0.append(&mut more),
         }
     }
-    Ok((Registry { root: root.to_path_buf(), base_uri, subjects, access: AccessPolicy::default() }, problems.0))
+    let registry = Registry {
+        root: root.to_path_buf(),
+        base_uri,
+        subjects,
+        access: AccessPolicy::default(),
+        former_base_uris: Vec::new(),
+        schema_ids: Vec::new(),
+    };
+    Ok((registry, problems.0))
 }
 
 /// Whether `path`, links resolved, lies inside `real_root`.

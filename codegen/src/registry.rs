@@ -18,12 +18,42 @@ pub struct Registry {
     pub subjects: Vec<Subject>,
     /// Who may publish and read what: `[package.metadata.events.access]`.
     pub access: AccessPolicy,
+    /// Base URIs the registry had before (`former-base-uris`): accepted when decoding, never written.
+    pub former_base_uris: Vec<String>,
+    /// Each version's stable schema id and integer version, from the registry's lock file
+    /// (`schema-ids.lock`); empty when the registry has none.
+    pub schema_ids: Vec<SchemaId>,
+}
+
+/// A contract version's stable numbers: its schema id (as the Confluent wire format writes it) and
+/// its integer version within its subject (1, 2, 3, as Confluent's clients number them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaId {
+    /// The subject (schema id folder).
+    pub subject: String,
+    /// The file's version.
+    pub version: Version,
+    /// The registry-wide id, never reused.
+    pub id: u32,
+    /// The subject's integer version.
+    pub integer: u32,
 }
 
 impl Registry {
     /// Every schema file of every subject, in a stable order.
     pub fn files(&self) -> impl Iterator<Item = &SchemaFile> {
         self.subjects.iter().flat_map(|s| s.versions.iter())
+    }
+
+    /// The `schemaRef.uri`s of `file` under the former base URIs.
+    pub fn former_uris(&self, file: &SchemaFile) -> Vec<String> {
+        let r = &file.schema_ref;
+        self.former_base_uris.iter().map(|b| format!("{}/{}/{}", b.trim_end_matches('/'), r.id, r.version)).collect()
+    }
+
+    /// The recorded numbers of `file`, when the registry records them.
+    pub fn schema_id(&self, file: &SchemaFile) -> Option<&SchemaId> {
+        self.schema_ids.iter().find(|s| s.subject == file.schema_ref.id && s.version == file.schema_ref.version)
     }
 
     /// The services that may publish `file`'s contract: its `publishers`, else (for an event) its

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 /// The modules of `src/`, lowest first.
-const ORDER: [&str; 15] = [
-    "ident", "keywords", "locate", "error", "registry", "load", "embedded", "bundle", "check", "compat", "generate",
-    "render", "envelope", "inspect", "config",
+const ORDER: [&str; 16] = [
+    "ident", "keywords", "locate", "error", "registry", "load", "ids", "embedded", "bundle", "check", "compat",
+    "generate", "render", "envelope", "inspect", "config",
 ];
 
 /// The `crate::<module>` references in `text`, with their line numbers, including `use crate::{a, b}`.

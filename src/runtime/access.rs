@@ -62,3 +62,22 @@ impl AccessPolicy {
         self.services.contains(&service) || self.is_operator(service)
     }
 }
+
+/// A contract version's stable numbers, as the registry's `schema-ids.lock` records them.
+///
+/// ```
+/// // The shipped registry records every version.
+/// let order = events::SCHEMA_IDS.iter().find(|s| s.name == "OrderCreatedEvent" && s.integer == 2).unwrap();
+/// assert_eq!(order.version, events::SchemaVersion::new(1, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaIdEntry {
+    /// The registry-wide schema id (the Confluent wire format's).
+    pub id: u32,
+    /// The subject's integer version: 1, 2, 3.
+    pub integer: u32,
+    /// `eventName` or `commandName`.
+    pub name: &'static str,
+    /// The contract version.
+    pub version: crate::SchemaVersion,
+}

@@ -18,6 +18,9 @@ pub trait Contract:
     const SCHEMA_REF: StaticSchemaRef;
     /// The tags every new instance starts with.
     const TAGS: &'static [&'static str];
+    /// `schemaRef.uri`s written under the registry's former base URIs (`former-base-uris`):
+    /// accepted when decoding, never written.
+    const FORMER_URIS: &'static [&'static str] = &[];
     /// The compiled schema of the payload.
     fn payload_schema() -> &'static PayloadSchema;
 }

@@ -153,7 +153,7 @@ impl<T> WireEvent<'_, T> {
             && self.version == expected.version
             && self.schema_ref.version == expected.version
             && self.schema_ref.id == expected.id
-            && self.schema_ref.uri == expected.uri
+            && (self.schema_ref.uri == expected.uri || P::FORMER_URIS.contains(&self.schema_ref.uri.as_ref()))
             && self.event_type == P::EVENT_TYPE
             && self.event_version == P::EVENT_VERSION;
         if !identity {

@@ -20,6 +20,7 @@ use crate::{Contract, EventType, SchemaVersion};
 ///     uri: "https://schemas.example.com/pingSchema/1.0",
 ///     event_type: Some(EventType::Notification),
 ///     event_version: Some("1.0"),
+///     former_uris: &[],
 /// };
 /// let raw = RawEvent::parse(br#"{"eventId": "1b0d6a4e-8f5e-4c9e-9a43-0c7b3c2f1a10", "eventName": "PingEvent",
 ///   "eventType": "domain", "correlationId": "5f7a0a44-9c55-4f3e-8f0e-2b6c1d0e9a21",
@@ -42,6 +43,8 @@ pub struct ContractIdentity<'a> {
     pub event_type: Option<EventType>,
     /// `eventVersion`; `None` for commands.
     pub event_version: Option<&'a str>,
+    /// `schemaRef.uri`s under the registry's former base URIs, accepted as well.
+    pub former_uris: &'a [&'a str],
 }
 
 impl ContractIdentity<'static> {
@@ -55,6 +58,7 @@ impl ContractIdentity<'static> {
             uri: r.uri,
             event_type: None,
             event_version: None,
+            former_uris: P::FORMER_URIS,
         }
     }
 }
@@ -80,7 +84,9 @@ pub(crate) fn check_common(
         if r.version != identity.version {
             return Err(version_mismatch("/schemaRef/version", r.version));
         }
-        mismatch("/schemaRef/uri", identity.uri, &r.uri)?;
+        if !identity.former_uris.contains(&r.uri.as_str()) {
+            mismatch("/schemaRef/uri", identity.uri, &r.uri)?;
+        }
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub(crate) mod redact;
 mod strict;
 mod upcast;
 
-pub use access::{AccessPolicy, AccessRule};
+pub use access::{AccessPolicy, AccessRule, SchemaIdEntry};
 pub use causation::{Causation, Cause};
 #[cfg(feature = "cloudevents")]
 pub use cloudevents::{CloudEvent, ExtensionValue};

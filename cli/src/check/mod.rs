@@ -199,6 +199,7 @@ fn compare(
         }
     }
     findings.extend(vendored_changes(old, current));
+    findings.extend(id_changes(old.registry(), current.registry()));
     findings.extend(access_widened(old.registry(), current.registry()));
     gate(config, current, Some(old), findings)
 }
@@ -262,6 +263,49 @@ fn version_changes(
 /// Whether `new` checks less than `old` did.
 fn relaxed(old: Mode, new: Mode) -> bool {
     (old.backward() && !new.backward()) || (old.forward() && !new.forward()) || (old.transitive() && !new.transitive())
+}
+
+/// Recorded schema ids are immutable: changed or dropped entries are findings, and so is a version
+/// with none once the registry records them.
+fn id_changes(old: &Registry, current: &Registry) -> Vec<Finding> {
+    let file = events_codegen::load::display_path(&current.root, &current.root.join(events_codegen::ids::IDS_FILE));
+    let mut out = Vec::new();
+    for was in &old.schema_ids {
+        match current.schema_ids.iter().find(|s| s.subject == was.subject && s.version == was.version) {
+            Some(is) if is.id == was.id && is.integer == was.integer => {}
+            Some(is) => out.push(Finding::whole(
+                file.clone(),
+                "id-changed",
+                format!(
+                    "{} {}: recorded as id {} version {}, now id {} version {}; recorded numbers never change",
+                    was.subject, was.version, was.id, was.integer, is.id, is.integer
+                ),
+            )),
+            None => out.push(Finding::whole(
+                file.clone(),
+                "id-removed",
+                format!(
+                    "{} {}: its recorded id {} was dropped; ids stay reserved, even for removed versions",
+                    was.subject, was.version, was.id
+                ),
+            )),
+        }
+    }
+    if !current.schema_ids.is_empty() || !old.schema_ids.is_empty() {
+        for f in current.files().filter(|f| current.schema_id(f).is_none()) {
+            out.push(Finding::whole(
+                f.display.clone(),
+                "id-missing",
+                format!(
+                    "{} {} has no recorded schema id; run `cargo events ids` and commit {}",
+                    f.schema_ref.id,
+                    f.schema_ref.version,
+                    events_codegen::ids::IDS_FILE
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// A vendored document changed or removed changes every version that uses it.

@@ -47,3 +47,18 @@ pub(super) fn tokens(registry: &Registry) -> TokenStream {
         };
     }
 }
+
+/// `SCHEMA_IDS`: each version's recorded schema id, for the Confluent wire format.
+pub(super) fn schema_ids(registry: &Registry) -> TokenStream {
+    let entries = registry.files().filter_map(|f| {
+        let s = registry.schema_id(f)?;
+        let (id, integer, name) = (s.id, s.integer, &f.contract.name);
+        let (major, minor) = (f.schema_ref.version.major, f.schema_ref.version.minor);
+        Some(quote! { crate::SchemaIdEntry { id: #id, integer: #integer, name: #name, version: crate::SchemaVersion::new(#major, #minor) } })
+    });
+    quote! {
+        /// Each contract version's stable schema id and integer version, as recorded in the
+        /// registry's `schema-ids.lock` (empty when it records none).
+        pub const SCHEMA_IDS: &[crate::SchemaIdEntry] = &[#(#entries),*];
+    }
+}

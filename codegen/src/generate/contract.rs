@@ -15,7 +15,13 @@ pub(super) fn deprecated(file: &SchemaFile) -> Option<syn::Attribute> {
     })
 }
 
-pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: bool) -> TokenStream {
+pub(super) fn glue(
+    file: &SchemaFile,
+    bundled: &Value,
+    payload: &str,
+    vendored: bool,
+    former_uris: &[String],
+) -> TokenStream {
     let c = &file.contract;
     let r = &file.schema_ref;
     let payload = format_ident!("{payload}");
@@ -33,6 +39,12 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: 
     } else {
         quote!(crate::PayloadSchema::compile(SCHEMA_JSON))
     };
+    // Only where the registry had other base URIs: the trait's default is none.
+    let formers = if former_uris.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! { const FORMER_URIS: &'static [&'static str] = &[#(#former_uris),*]; }
+    };
     let contract = quote! {
         /// The bundled schema the payload is validated against.
         pub const SCHEMA_JSON: &str = #schema_json;
@@ -45,6 +57,7 @@ pub(super) fn glue(file: &SchemaFile, bundled: &Value, payload: &str, vendored: 
                 uri: #uri,
             };
             const TAGS: &'static [&'static str] = &[#(#tags),*];
+            #formers
             fn payload_schema() -> &'static crate::PayloadSchema {
                 static SCHEMA: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
                 SCHEMA.get_or_init(|| #compile)

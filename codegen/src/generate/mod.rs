@@ -112,6 +112,7 @@ pub(crate) fn schema_module(
     bundled: &Value,
     typified: Typified,
     vendored: bool,
+    former_uris: &[String],
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let ident = format_ident!("{payload}");
@@ -135,7 +136,7 @@ pub(crate) fn schema_module(
         Some(attr) => mark_deprecated(types, &payload, attr),
         None => types,
     };
-    let glue = contract::glue(file, bundled, &payload, vendored);
+    let glue = contract::glue(file, bundled, &payload, vendored, former_uris);
     Ok((quote! { #types #glue }, fallback))
 }
 
@@ -190,6 +191,7 @@ pub(crate) fn registry(
         .collect();
     let mut dispatch = dispatch::tokens(registry, upcasts);
     dispatch.extend(access::tokens(registry));
+    dispatch.extend(access::schema_ids(registry));
     Generated { subjects, dispatch, warnings, fallbacks, partial: Vec::new() }
 }
 
