@@ -243,6 +243,44 @@ fn main() {
 }
 "#;
 
+const USE_FORMER_BASE: &str = r#"
+fn main() {
+    let wire = std::fs::read_to_string("tests/fixtures/spec/09-InventoryUpdatedIntegrationEvent.json").unwrap();
+    let old = wire.replace("https://schema-registry.example.com/schemas/", "https://old-registry.example.com/schemas/");
+    assert_ne!(old, wire);
+    // Both decoding paths take the former base; encoding writes the current one.
+    let fast = events::AnyEvent::from_json(old.as_bytes()).unwrap();
+    let complete = events::AnyEvent::from_raw(events::RawEvent::parse(old.as_bytes()).unwrap()).unwrap();
+    assert_eq!(fast.event_id(), complete.event_id());
+    let again: serde_json::Value = serde_json::to_value(&fast).unwrap();
+    assert_eq!(again["schemaRef"]["uri"], "https://schema-registry.example.com/schemas/inventoryUpdatedSchema/1.0");
+    // Any other base is still refused, naming the field.
+    let elsewhere = wire.replace("https://schema-registry.example.com/schemas/", "https://elsewhere.example.com/");
+    assert_eq!(events::AnyEvent::from_json(elsewhere.as_bytes()).unwrap_err().pointer(), Some("/schemaRef/uri"));
+    println!("former base ok");
+}
+"#;
+
+/// Messages written under a former base URI still decode, on both paths, once it is listed.
+#[test]
+fn a_former_base_uri_still_decodes_and_is_never_written() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let with_former = manifest.replacen(
+        "base-uri = \"https://schema-registry.example.com/schemas\"\n",
+        "base-uri = \"https://schema-registry.example.com/schemas\"\nformer-base-uris = [\"https://old-registry.example.com/schemas\"]\n",
+        1,
+    );
+    assert_ne!(with_former, manifest);
+    std::fs::write(dir.join("Cargo.toml"), with_former).unwrap();
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
+    std::fs::write(dir.join("examples/use_former_base.rs"), USE_FORMER_BASE).unwrap();
+    let out = cargo(dir, &["run", "-q", "--example", "use_former_base"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("former base ok"));
+}
+
 /// A deprecated contract warns the crate that produces it, not the `events` crate that decodes it.
 #[test]
 fn a_deprecated_contract_warns_its_producers_and_still_decodes() {
