@@ -10,6 +10,7 @@
 //! events check --against REV              published versions unchanged, new ones compatible
 //! events catalog --out DIR                 a static, browsable catalog of the registry
 //! events ids [--check]                    stable schema ids, recorded in schema-ids.lock
+//! events serve [--addr 127.0.0.1:8081]    the registry over HTTP: schemaRef URIs resolve
 //! events compat                             the compatibility report of every version pair
 //! events nats-config --secrets DIR          the broker's authorization for the access rules
 //! ```
@@ -26,6 +27,7 @@ mod example;
 mod list;
 mod progress;
 mod registry_args;
+mod serve;
 mod stream;
 mod tools;
 mod validate;
@@ -115,6 +117,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Serves the registry over HTTP: every version's schema as written at the path of its
+    /// `schemaRef.uri` (`?envelope` for the whole message's schema), the catalog at `/catalog/`,
+    /// the AsyncAPI document at `/asyncapi.json`. Reloads when the registry folder changes; a
+    /// reload that fails the checks keeps serving the last good registry.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: std::net::SocketAddr,
+    },
     /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
     /// with `--envelope` the whole message's (the envelope's fields and the payload).
     Schema {
@@ -181,6 +192,7 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
+        Command::Serve { addr } => serve::run(config, cli.registry.package(), addr),
         Command::Ids { check } => tools::ids(&config, check),
         Command::Catalog { out } => catalog::run(&config, &cli.registry.package(), &out),
         Command::Check { against, allow_removal, json } => {

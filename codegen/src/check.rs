@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::bundle::Documents;
 use crate::error::Diagnostic;
-use crate::ident::{escape, is_keyword, module_name, pascal_case, payload_name, unescape, RESERVED_MODULES};
+use crate::ident::{
+    escape, is_keyword, module_name, pascal_case, payload_name, unescape, RESERVED_MODULES, SERVER_ROUTES,
+};
 use crate::registry::{Registry, SchemaFile};
 
 /// Keywords that place a subschema *inside* a value: a cycle through one of them is a recursive
@@ -223,6 +225,16 @@ pub fn names(registry: &Registry) -> Vec<Diagnostic> {
             problems.push(Diagnostic::file(
                 file.display.clone(),
                 format!("schema ids `{other}` and `{}` both become the Rust module `{module}`; rename one", subject.id),
+            ));
+        }
+        if SERVER_ROUTES.contains(&subject.id.as_str()) {
+            problems.push(Diagnostic::file(
+                subject.versions[0].display.clone(),
+                format!(
+                    "schema id `{}` clashes with a route of the registry server (`{}`); rename it",
+                    subject.id,
+                    SERVER_ROUTES.join("`, `")
+                ),
             ));
         }
         if is_keyword(&module) || RESERVED_MODULES.contains(&module.as_str()) {

@@ -56,7 +56,8 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(diagnostics: Vec<Diagnostic>) -> Self {
+    /// An error of these problems.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
         debug_assert!(!diagnostics.is_empty());
         Error { diagnostics }
     }

@@ -5,6 +5,12 @@
 /// Module names the host crate keeps for itself: its runtime, and the module holding this code.
 pub const RESERVED_MODULES: [&str; 2] = ["runtime", "generated"];
 
+/// Schema ids that would clash with a fixed route of the registry server (`events serve`: the
+/// catalog, the AsyncAPI document, and the Confluent Schema Registry API, whose `/schemas/ids/…`
+/// and `/schemas/types` sit beside the default base path `/schemas`).
+pub const SERVER_ROUTES: [&str; 9] =
+    ["ids", "types", "subjects", "schemas", "config", "mode", "contexts", "compatibility", "catalog"];
+
 /// Names from Rust's prelude that typify's code uses without a path: a generated type of the same
 /// name would shadow them and break that code.
 pub const PRELUDE_NAMES: [&str; 22] = [

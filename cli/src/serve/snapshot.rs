@@ -1,0 +1,127 @@
+//! What the server answers from: the registry as the build sees it, copied into memory with every
+//! document it serves already rendered, so that a request never reads a file.
+
+use std::collections::BTreeMap;
+
+use events_codegen::Config;
+use serde_json::{json, Value};
+
+use crate::registry_args::Package;
+
+/// A document ready to send.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// A strong validator of the body, stable across restarts.
+    pub etag: String,
+}
+
+impl Doc {
+    pub fn new(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        let body = body.into();
+        let etag = format!("\"{:016x}\"", fnv1a(&body));
+        Doc { content_type, body, etag }
+    }
+
+    fn json(value: &Value) -> Self {
+        Doc::new("application/json", serde_json::to_string_pretty(value).expect("JSON") + "\n")
+    }
+}
+
+/// FNV-1a, 64 bits: a fingerprint that is the same on every machine and run.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The registry, served.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The path of the base URI (`/schemas`), under which schemas are served.
+    pub base_path: String,
+    /// `(schema id, version)` → the schema as written.
+    pub schemas: BTreeMap<(String, String), Doc>,
+    /// `(schema id, version)` → the envelope schema.
+    pub envelopes: BTreeMap<(String, String), Doc>,
+    /// Schema id → its versions, as JSON.
+    pub subjects: BTreeMap<String, Doc>,
+    /// The catalog's files by path.
+    pub catalog: BTreeMap<String, Doc>,
+    pub asyncapi: Doc,
+    /// How many versions it holds.
+    pub versions: usize,
+}
+
+/// The path part of a URI: `https://host/schemas` → `/schemas`; `/` when it has none.
+pub fn path_of(uri: &str) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+/// Loads, checks and renders everything; the registry's problems, when it has any.
+pub fn build(config: &Config, package: &Package) -> Result<Snapshot, String> {
+    let registry = config.inspect().map_err(|e| e.to_string())?;
+    let report = config.compatibility_report().map_err(|e| e.to_string())?;
+    // The build's gate: a minor version that breaks its mode is not a registry to serve.
+    let breaks = report.errors();
+    if !breaks.is_empty() {
+        return Err(events_codegen::Error::new(breaks).to_string());
+    }
+    let base_path = path_of(&registry.registry().base_uri);
+    let mut schemas = BTreeMap::new();
+    let mut envelopes = BTreeMap::new();
+    let mut subjects = BTreeMap::new();
+    let mut versions = 0;
+    for subject in &registry.registry().subjects {
+        let mut listed = Vec::new();
+        for f in &subject.versions {
+            let key = (subject.id.clone(), f.schema_ref.version.to_string());
+            schemas.insert(key.clone(), Doc::new("application/schema+json", f.source.clone()));
+            if let Some(envelope) = registry.envelope_schema(f) {
+                let mut d = Doc::json(&envelope);
+                d.content_type = "application/schema+json";
+                envelopes.insert(key.clone(), d);
+            }
+            listed.push(json!({ "version": key.1, "contract": f.contract.name, "uri": f.schema_ref.uri }));
+            versions += 1;
+        }
+        subjects.insert(subject.id.clone(), Doc::json(&json!({ "id": subject.id, "versions": listed })));
+    }
+    let catalog = crate::catalog::site(&registry, &report, package)
+        .into_iter()
+        .map(|(path, text)| {
+            let kind = match path.rsplit('.').next() {
+                Some("html") => "text/html; charset=utf-8",
+                Some("css") => "text/css; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
+                _ => "application/octet-stream",
+            };
+            (path, Doc::new(kind, text))
+        })
+        .collect();
+    let asyncapi = Doc::json(&crate::asyncapi::document(&registry, package, None));
+    Ok(Snapshot { base_path, schemas, envelopes, subjects, catalog, asyncapi, versions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_of;
+
+    #[test]
+    fn the_base_path_is_read_from_the_uri() {
+        assert_eq!(path_of("https://schema-registry.example.com/schemas"), "/schemas");
+        assert_eq!(path_of("http://127.0.0.1:8081/a/b/"), "/a/b");
+        assert_eq!(path_of("https://registry.example.com"), "/");
+    }
+}
