@@ -125,6 +125,12 @@ enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8081")]
         addr: std::net::SocketAddr,
+        /// Seconds a client may take to send a request's headers.
+        #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+        header_timeout: f64,
+        /// Seconds a client may take to send a request's body.
+        #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+        body_timeout: f64,
     },
     /// The JSON Schema of a contract version: its payload's, bundled (every `$ref` inside it), or
     /// with `--envelope` the whole message's (the envelope's fields and the payload).
@@ -192,7 +198,13 @@ fn main() -> ExitCode {
         }
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
-        Command::Serve { addr } => serve::run(config, cli.registry.package(), addr),
+        Command::Serve { addr, header_timeout, body_timeout } => {
+            let limits = serve::Limits {
+                header_timeout: std::time::Duration::from_secs_f64(header_timeout.max(0.05)),
+                body_timeout: std::time::Duration::from_secs_f64(body_timeout.max(0.05)),
+            };
+            serve::run(config, cli.registry.package(), addr, limits)
+        }
         Command::Ids { check } => tools::ids(&config, check),
         Command::Catalog { out } => catalog::run(&config, &cli.registry.package(), &out),
         Command::Check { against, allow_removal, json } => {

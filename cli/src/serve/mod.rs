@@ -3,6 +3,7 @@
 //! a file by its path), reloads it when the folder changes, and keeps serving the last good
 //! registry when a reload fails its checks.
 
+mod confluent;
 mod snapshot;
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use events_codegen::Config;
 use serde_json::json;
 
@@ -26,7 +27,26 @@ const POLL: Duration = Duration::from_millis(300);
 /// The registry being served, swapped whole on a reload.
 type Shared = Arc<RwLock<Arc<Snapshot>>>;
 
-pub fn run(config: Config, package: Package, addr: SocketAddr) -> u8 {
+/// The media type of the Confluent API's answers and errors.
+pub const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// The largest request body taken: a schema of a megabyte is far beyond any contract's.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// How long a client may take: to send its request's headers, and then its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+}
+
+#[derive(Clone)]
+struct App {
+    shared: Shared,
+    limits: Limits,
+}
+
+pub fn run(config: Config, package: Package, addr: SocketAddr, limits: Limits) -> u8 {
     let first = match snapshot::build(&config, &package) {
         Ok(s) => s,
         Err(e) => {
@@ -54,20 +74,37 @@ pub fn run(config: Config, package: Package, addr: SocketAddr) -> u8 {
             "events serve: listening on http://{local} ({} versions; schemas under {}, the catalog at /catalog/, AsyncAPI at /asyncapi.json)",
             first.versions, first.base_path
         );
+        if !first.api.recorded {
+            eprintln!("events serve: the registry records no schema ids (schema-ids.lock); the API numbers versions by position until `events ids`");
+        }
         let shared: Shared = Arc::new(RwLock::new(Arc::new(first)));
         tokio::spawn(reload(config, package, shared.clone()));
-        let app = axum::Router::new().fallback(answer).with_state(shared);
-        let served = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
-        match served.await {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: the server stopped: {e}");
-                FINDINGS
-            }
-        }
+        let app = axum::Router::new().fallback(answer).with_state(App { shared, limits });
+        serve(listener, app, limits).await;
+        0
     })
+}
+
+/// Accepts connections until interrupted. Each connection gets hyper's header timeout (which
+/// `axum::serve` does not set): a client that never finishes its headers is dropped.
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router, limits: Limits) {
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = connection.await;
+        });
+    }
 }
 
 /// Watches the registry folder; a changed folder is loaded and checked again, and replaces what
@@ -122,7 +159,7 @@ pub fn error(status: StatusCode, code: u32, message: impl Into<String>) -> Respo
     let body = json!({ "error_code": code, "message": message.into() }).to_string();
     Response::builder()
         .status(status)
-        .header(header::CONTENT_TYPE, "application/vnd.schemaregistry.v1+json")
+        .header(header::CONTENT_TYPE, MEDIA_TYPE)
         .body(Body::from(body))
         .expect("a valid response")
 }
@@ -146,13 +183,86 @@ fn send(doc: &Doc, headers: &HeaderMap, immutable: bool) -> Response<Body> {
         .expect("a valid response")
 }
 
-async fn answer(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap) -> Response<Body> {
-    let snapshot = shared.read().unwrap_or_else(|e| e.into_inner()).clone();
+/// Request bodies the API reads are JSON, in one of the media types Confluent accepts.
+fn acceptable(headers: &HeaderMap) -> bool {
+    match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(v) => {
+            let media = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            matches!(
+                media.as_str(),
+                "application/vnd.schemaregistry.v1+json"
+                    | "application/vnd.schemaregistry+json"
+                    | "application/json"
+                    | "application/octet-stream"
+            )
+        }
+    }
+}
+
+/// `%2e%2e` and the like, decoded per path segment: a segment is a name, never a path.
+fn decode_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn answer(State(app): State<App>, request: axum::extract::Request) -> Response<Body> {
+    let snapshot = app.shared.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let reads_body = method == Method::POST || method == Method::PUT;
+    if reads_body && !acceptable(&headers) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            415,
+            "HTTP 415 Unsupported Media Type: send application/vnd.schemaregistry.v1+json or application/json",
+        );
+    }
+    let body = if reads_body {
+        match tokio::time::timeout(app.limits.body_timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                return error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    413,
+                    format!("HTTP 413 Payload Too Large: the limit is {BODY_LIMIT} bytes"),
+                )
+            }
+            Err(_) => {
+                return error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    408,
+                    "HTTP 408 Request Timeout: the body did not arrive in time",
+                )
+            }
+        }
+    } else {
+        axum::body::Bytes::new()
+    };
+    let path = uri.path();
+    let query = uri.query().unwrap_or("");
+    let segments: Option<Vec<String>> = path.split('/').filter(|s| !s.is_empty()).map(decode_segment).collect();
+    let Some(segments) = segments else {
+        return error(StatusCode::NOT_FOUND, 404, "HTTP 404 Not Found");
+    };
+    if let Some(response) = confluent::answer(&snapshot, &method, &segments, query, &body) {
+        return response;
+    }
     if method != Method::GET && method != Method::HEAD {
         return error(StatusCode::METHOD_NOT_ALLOWED, 405, "HTTP 405 Method Not Allowed");
     }
-    let path = uri.path();
-    let query = uri.query().unwrap_or("");
     if path == "/catalog" {
         return Response::builder()
             .status(StatusCode::PERMANENT_REDIRECT)

@@ -55,6 +55,44 @@ pub struct Snapshot {
     pub asyncapi: Doc,
     /// How many versions it holds.
     pub versions: usize,
+    /// What the Confluent Schema Registry API answers.
+    pub api: Api,
+}
+
+/// The registry as the Confluent Schema Registry API sees it: one subject per schema id, whose
+/// versions are the envelope schemas (what a message on the wire is), numbered 1, 2, 3 and with
+/// the ids of `schema-ids.lock`.
+#[derive(Debug)]
+pub struct Api {
+    /// By subject, then integer version.
+    pub versions: Vec<ApiVersion>,
+    /// The registry's default compatibility mode.
+    pub default_mode: events_codegen::compat::Mode,
+    /// Whether the ids come from `schema-ids.lock` (else they are positions, until `events ids`).
+    pub recorded: bool,
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone)]
+pub struct ApiVersion {
+    pub subject: String,
+    pub version: u32,
+    pub id: u32,
+    pub schema: Value,
+    /// The schema as a JSON string, as the API carries it.
+    pub text: String,
+    /// The mode the version sets with `x-compatibility`, if it sets one.
+    pub mode: Option<events_codegen::compat::Mode>,
+}
+
+impl Api {
+    pub fn subject(&self, name: &str) -> Vec<&ApiVersion> {
+        self.versions.iter().filter(|v| v.subject == name).collect()
+    }
+
+    pub fn by_id(&self, id: u32) -> Option<&ApiVersion> {
+        self.versions.iter().find(|v| v.id == id)
+    }
 }
 
 /// The path part of a URI: `https://host/schemas` → `/schemas`; `/` when it has none.
@@ -111,7 +149,27 @@ pub fn build(config: &Config, package: &Package) -> Result<Snapshot, String> {
         })
         .collect();
     let asyncapi = Doc::json(&crate::asyncapi::document(&registry, package, None));
-    Ok(Snapshot { base_path, schemas, envelopes, subjects, catalog, asyncapi, versions })
+    let model = registry.registry();
+    let recorded = !model.schema_ids.is_empty();
+    let ids = events_codegen::ids::assign(model, &model.schema_ids);
+    let mut api_versions: Vec<ApiVersion> = model
+        .files()
+        .filter_map(|f| {
+            let n = ids.iter().find(|s| s.subject == f.schema_ref.id && s.version == f.schema_ref.version)?;
+            let schema = registry.envelope_schema(f)?;
+            Some(ApiVersion {
+                subject: f.schema_ref.id.clone(),
+                version: n.integer,
+                id: n.id,
+                text: serde_json::to_string(&schema).expect("JSON"),
+                schema,
+                mode: f.compatibility,
+            })
+        })
+        .collect();
+    api_versions.sort_by(|a, b| (a.subject.as_str(), a.version).cmp(&(b.subject.as_str(), b.version)));
+    let api = Api { versions: api_versions, default_mode: config.default_compatibility(), recorded };
+    Ok(Snapshot { base_path, schemas, envelopes, subjects, catalog, asyncapi, versions, api })
 }
 
 #[cfg(test)]

@@ -18,9 +18,15 @@ pub struct Server {
 impl Server {
     /// Starts `events [flags] serve --addr ADDR` in `dir`; `addr` may have port 0.
     pub fn start(dir: &Path, flags: &[&str], addr: &str) -> Server {
+        Self::start_with(dir, flags, &[], addr)
+    }
+
+    /// Like [`Server::start`], with flags of `serve` itself.
+    pub fn start_with(dir: &Path, flags: &[&str], serve_flags: &[&str], addr: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_events"))
             .args(flags)
             .args(["serve", "--addr", addr])
+            .args(serve_flags)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
