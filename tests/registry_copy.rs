@@ -224,9 +224,11 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let warned =
-        stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:"));
+        stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:") && l.contains("BACKWARD"));
     assert_eq!(warned.count(), 3, "{stderr}");
     assert!(stderr.contains("BACKWARD 1.1 → 2.0"), "{stderr}");
+    // A version the registry records no schema id for is named, with the command that records it.
+    assert!(stderr.contains("no schema id is recorded for orderCreatedSchema 2.0 in schema-ids.lock; run `cargo events ids`"), "{stderr}");
 }
 
 const USE_DEPRECATED: &str = r#"
