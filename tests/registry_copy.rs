@@ -107,6 +107,7 @@ fn copy_workspace() -> tempfile::TempDir {
         "nats/src",
         "nats/benches",
         "cli/src",
+        "cli/benches",
         "broker/src",
     ] {
         copy_dir(&workspace().join(sub), &dir.path().join(sub));

@@ -35,6 +35,7 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         "nats/src",
         "nats/benches",
         "cli/src",
+        "cli/benches",
         "broker/src",
     ] {
         let _ = fs::remove_dir_all(dir.join(sub));
