@@ -90,32 +90,22 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The folders (`…/`) and files a copy of the workspace needs.
+fn workspace_copy() -> impl Iterator<Item = &'static str> {
+    include_str!("workspace-copy.txt").lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
 /// A copy of what building the `events` crate needs.
 fn copy_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
-        std::fs::copy(workspace().join(file), dir.path().join(file)).unwrap();
-    }
-    for sub in [
-        "src",
-        "schemas",
-        "benches",
-        "tests",
-        "codegen/src",
-        "conformance/src",
-        "conformance/runner",
-        "nats/src",
-        "nats/benches",
-        "cli/src",
-        "cli/benches",
-        "broker/src",
-    ] {
-        copy_dir(&workspace().join(sub), &dir.path().join(sub));
-    }
-    for manifest in
-        ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml", "broker/Cargo.toml"]
-    {
-        std::fs::copy(workspace().join(manifest), dir.path().join(manifest)).unwrap();
+    for entry in workspace_copy() {
+        match entry.strip_suffix('/') {
+            Some(folder) => copy_dir(&workspace().join(folder), &dir.path().join(folder)),
+            None => {
+                std::fs::create_dir_all(dir.path().join(entry).parent().unwrap()).unwrap();
+                std::fs::copy(workspace().join(entry), dir.path().join(entry)).unwrap();
+            }
+        }
     }
     dir
 }
@@ -224,12 +214,17 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
     let out = cargo(dir, &["build", "--lib"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let warned =
-        stderr.lines().filter(|l| l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:") && l.contains("BACKWARD"));
+    let warned = stderr.lines().filter(|l| {
+        l.starts_with("warning:") && l.contains("schemas/orderCreatedSchema/2.0.json:") && l.contains("BACKWARD")
+    });
     assert_eq!(warned.count(), 3, "{stderr}");
     assert!(stderr.contains("BACKWARD 1.1 → 2.0"), "{stderr}");
     // A version the registry records no schema id for is named, with the command that records it.
-    assert!(stderr.contains("no schema id is recorded for orderCreatedSchema 2.0 in schema-ids.lock; run `cargo events ids`"), "{stderr}");
+    assert!(
+        stderr
+            .contains("no schema id is recorded for orderCreatedSchema 2.0 in schema-ids.lock; run `cargo events ids`"),
+        "{stderr}"
+    );
 }
 
 const USE_DEPRECATED: &str = r#"

@@ -35,7 +35,8 @@ fn main() {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let latest = format!("http://{addr}/subjects/orderCreatedSchema/versions/latest");
-        let schema = client.get(&latest).send().await.unwrap().json::<serde_json::Value>().await.unwrap()["schema"].clone();
+        let schema =
+            client.get(&latest).send().await.unwrap().json::<serde_json::Value>().await.unwrap()["schema"].clone();
         let compat = format!("http://{addr}/compatibility/subjects/orderCreatedSchema/versions/latest");
         let body = serde_json::json!({ "schema": schema }).to_string();
         let get = run(&client, move |c| c.get(latest.clone())).await;
@@ -44,8 +45,14 @@ fn main() {
         })
         .await;
         println!("events serve on loopback, {CLIENTS} concurrent clients, release builds:");
-        println!("  GET  /subjects/orderCreatedSchema/versions/latest            {:>8.0} requests/s ({} requests)", get.0, get.1);
-        println!("  POST /compatibility/subjects/orderCreatedSchema/versions/latest {:>5.0} requests/s ({} requests)", check.0, check.1);
+        println!(
+            "  GET  /subjects/orderCreatedSchema/versions/latest            {:>8.0} requests/s ({} requests)",
+            get.0, get.1
+        );
+        println!(
+            "  POST /compatibility/subjects/orderCreatedSchema/versions/latest {:>5.0} requests/s ({} requests)",
+            check.0, check.1
+        );
         println!("  ratio: a compatibility check costs {:.1}× a schema fetch", get.0 / check.0);
     });
     let _ = child.kill();
@@ -53,7 +60,10 @@ fn main() {
 }
 
 /// Requests per second over `REQUESTS` requests (fewer if `LIMIT` passes first).
-async fn run(client: &reqwest::Client, make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static) -> (f64, usize) {
+async fn run(
+    client: &reqwest::Client,
+    make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+) -> (f64, usize) {
     let make = Arc::new(make);
     let started = Instant::now();
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -14,9 +14,6 @@ const RUNNER: &str = include_str!("../runner/conformance_runner.rs");
 /// `schemas/` and the runner as an example.
 pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    for file in ["Cargo.lock", "build.rs"] {
-        fs::copy(workspace.join(file), dir.join(file))?;
-    }
     // The suite's remote documents are vendored in the registry under their own URIs.
     let (prefix, folder) = crate::suite::REMOTES;
     // The shipped registry's access rules name its services; the suite's events have sources of their own.
@@ -25,26 +22,21 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         dir.join("Cargo.toml"),
         format!("{manifest}\n[package.metadata.events.vendor]\n\"{prefix}\" = \"{folder}\"\n"),
     )?;
-    for sub in [
-        "src",
-        "benches",
-        "tests",
-        "codegen/src",
-        "conformance/src",
-        "conformance/runner",
-        "nats/src",
-        "nats/benches",
-        "cli/src",
-        "cli/benches",
-        "broker/src",
-    ] {
-        let _ = fs::remove_dir_all(dir.join(sub));
-        copy_dir(&workspace.join(sub), &dir.join(sub))?;
-    }
-    for manifest in
-        ["codegen/Cargo.toml", "conformance/Cargo.toml", "nats/Cargo.toml", "cli/Cargo.toml", "broker/Cargo.toml"]
-    {
-        fs::copy(workspace.join(manifest), dir.join(manifest))?;
+    // Everything a copy needs but the manifest (written above) and the registry (the one under test).
+    let entries = include_str!("../../tests/workspace-copy.txt").lines().map(str::trim);
+    for entry in entries.filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "Cargo.toml" && *l != "schemas/") {
+        match entry.strip_suffix('/') {
+            Some(folder) => {
+                let _ = fs::remove_dir_all(dir.join(folder));
+                copy_dir(&workspace.join(folder), &dir.join(folder))?;
+            }
+            None => {
+                if let Some(parent) = dir.join(entry).parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::copy(workspace.join(entry), dir.join(entry))?;
+            }
+        }
     }
     let _ = fs::remove_dir_all(dir.join("schemas"));
     copy_dir(registry, &dir.join("schemas"))?;
