@@ -123,7 +123,10 @@ fn main() {
     });
     let shipped_files = std::fs::read_dir(&shipped)
         .unwrap()
-        .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('_'))
+        .filter(|e| {
+            let e = e.as_ref().unwrap();
+            e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('_')
+        })
         .count();
 
     let message =
