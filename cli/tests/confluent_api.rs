@@ -66,8 +66,11 @@ async fn the_read_endpoints_answer_in_confluents_shapes() {
     assert_eq!(api.get("/").await, (200, json!({})));
     assert_eq!(api.get("/schemas/types").await, (200, json!(["JSON"])));
     let (_, subjects) = api.get("/subjects").await;
-    assert_eq!(subjects.as_array().unwrap().len(), 7);
-    assert_eq!(api.get("/subjects?subjectPrefix=order").await.1, json!(["orderCreatedSchema", "orderShippedSchema"]));
+    assert_eq!(subjects.as_array().unwrap().len(), 15, "7 schema ids, their 7 payload subjects, 1 shared file");
+    assert_eq!(
+        api.get("/subjects?subjectPrefix=order").await.1,
+        json!(["orderCreatedSchema", "orderCreatedSchema-payload", "orderShippedSchema", "orderShippedSchema-payload"])
+    );
     assert_eq!(api.get("/subjects?deleted=true").await.1, subjects);
     assert_eq!(api.get("/subjects/orderCreatedSchema/versions").await, (200, json!([1, 2])));
     let (status, latest) = api.get("/subjects/orderCreatedSchema/versions/latest").await;
@@ -96,8 +99,8 @@ async fn the_read_endpoints_answer_in_confluents_shapes() {
         json!([{"subject": "orderCreatedSchema", "version": 2}])
     );
     let (_, all) = api.get("/schemas").await;
-    assert_eq!(all.as_array().unwrap().len(), 8);
-    assert_eq!(api.get("/schemas?latestOnly=true&subjectPrefix=orderC").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(all.as_array().unwrap().len(), 17);
+    assert_eq!(api.get("/schemas?latestOnly=true&subjectPrefix=orderC").await.1.as_array().unwrap().len(), 2);
     assert_eq!(api.get("/config").await.1, json!({"compatibilityLevel": "BACKWARD"}));
     assert_eq!(
         api.get("/config/orderCreatedSchema?defaultToGlobal=true").await.1,
@@ -116,6 +119,32 @@ async fn the_read_endpoints_answer_in_confluents_shapes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// Payload schemas as written sit under `<schemaId>-payload`; the shared files they `$ref` are
+/// their references, each a subject of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payload_subjects_refer_to_their_shared_files() {
+    let api = Api::start();
+    let (status, payload) = api.get("/subjects/orderCreatedSchema-payload/versions/1").await;
+    assert_eq!(status, 200);
+    let written = std::fs::read_to_string(workspace().join("schemas/orderCreatedSchema/1.0.json")).unwrap();
+    assert_eq!(payload["schema"].as_str().unwrap(), written.trim_end(), "the schema as written");
+    let reference = json!({"name": "../_shared/commerce.json", "subject": "_shared/commerce.json", "version": 1});
+    assert_eq!(payload["references"], json!([reference]));
+    let (_, by_id) = api.get(&format!("/schemas/ids/{}", payload["id"])).await;
+    assert_eq!(by_id["references"], json!([reference]));
+    // The shared file, as a subject (its name percent-encoded in the path).
+    let (status, shared) = api.get("/subjects/_shared%2Fcommerce.json/versions/1").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        shared["schema"].as_str().unwrap(),
+        std::fs::read_to_string(workspace().join("schemas/_shared/commerce.json")).unwrap().trim_end()
+    );
+    let (_, users) = api.get("/subjects/_shared%2Fcommerce.json/versions/1/referencedby").await;
+    assert!(users.as_array().unwrap().contains(&payload["id"]), "{users}");
+    // Envelope subjects inline their shared files.
+    assert_eq!(api.get("/subjects/orderCreatedSchema/versions/1").await.1["references"], json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

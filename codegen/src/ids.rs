@@ -38,12 +38,13 @@ pub fn read(root: &Path) -> Result<Option<Vec<SchemaId>>, Vec<Diagnostic>> {
         let field = |k: &str| e.get(k);
         let subject = field("subject").and_then(Value::as_str);
         let version = field("version").and_then(Value::as_str).and_then(Version::parse);
-        let id = field("id").and_then(Value::as_u64).filter(|n| (1..=u64::from(i32::MAX as u32)).contains(n));
+        // Ids from 2^29 up are the registry server's own (payload and shared-file subjects).
+        let id = field("id").and_then(Value::as_u64).filter(|n| (1..(1u64 << 29)).contains(n));
         let integer = field("integer").and_then(Value::as_u64).filter(|n| (1..=u64::from(u32::MAX)).contains(n));
         let (Some(subject), Some(version), Some(id), Some(integer)) = (subject, version, id, integer) else {
             problems.push(at(
                 format!("/versions/{i}"),
-                "an entry is {\"subject\": \"…\", \"version\": \"MAJOR.MINOR\", \"id\": 1, \"integer\": 1} (ids and integers from 1)".into(),
+                "an entry is {\"subject\": \"…\", \"version\": \"MAJOR.MINOR\", \"id\": 1, \"integer\": 1} (ids from 1 to 2^29 - 1, integers from 1)".into(),
             ));
             continue;
         };

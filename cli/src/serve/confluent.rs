@@ -2,8 +2,9 @@
 //! tooling (serializers, UIs, Connect converters) speaks, answered from the folder.
 //!
 //! Subjects are the registry's schema ids; a subject's versions are its contract versions'
-//! envelope schemas (what a message on the wire is, shared definitions inlined, so `references`
-//! is empty), numbered 1, 2, 3 and identified by the ids of `schema-ids.lock`. Compatibility
+//! envelope schemas (what a message on the wire is, shared definitions inlined), numbered 1, 2, 3
+//! and identified by the ids of `schema-ids.lock`. `<schemaId>-payload` holds the payload schemas
+//! as written, whose shared files are `references` (each shared file a subject of its own). Compatibility
 //! questions are answered by the registry's own rules. Every write is refused as a read-only
 //! Confluent registry does.
 
@@ -68,7 +69,7 @@ fn version<'a>(versions: &[&'a ApiVersion], subject: &str, text: &str) -> Result
 }
 
 fn full(v: &ApiVersion) -> Value {
-    json!({ "subject": v.subject, "version": v.version, "id": v.id, "schemaType": "JSON", "schema": v.text, "references": [] })
+    json!({ "subject": v.subject, "version": v.version, "id": v.id, "schemaType": "JSON", "schema": v.text, "references": v.references })
 }
 
 /// The subject's mode: the one its newest version sets, when it sets one.
@@ -148,7 +149,7 @@ pub fn answer(s: &Snapshot, method: &Method, segments: &[String], query: &str, b
                 return Some(error(StatusCode::NOT_FOUND, 40403, format!("Schema {id} not found")));
             };
             match (rest, get) {
-                ([], true) => ok(json!({ "schemaType": "JSON", "schema": v.text, "references": [] })),
+                ([], true) => ok(json!({ "schemaType": "JSON", "schema": v.text, "references": v.references })),
                 (["schema"], true) => ok(v.schema.clone()),
                 (["subjects"], true) => ok(json!([v.subject])),
                 (["versions"], true) => ok(json!([{ "subject": v.subject, "version": v.version }])),
@@ -201,7 +202,19 @@ pub fn answer(s: &Snapshot, method: &Method, segments: &[String], query: &str, b
                     Err(e) => e,
                 },
                 (["versions", v, "referencedby"], "GET" | "HEAD") => match version(&versions, subject, v) {
-                    Ok(_) => ok(json!([])),
+                    Ok(target) => {
+                        let users: Vec<u32> = api
+                            .versions
+                            .iter()
+                            .filter(|u| {
+                                u.references
+                                    .iter()
+                                    .any(|r| r["subject"] == target.subject.as_str() && r["version"] == target.version)
+                            })
+                            .map(|u| u.id)
+                            .collect();
+                        ok(json!(users))
+                    }
                     Err(e) => e,
                 },
                 ([] | ["versions"] | ["versions", _] | ["versions", _, "schema" | "referencedby"], _) => {

@@ -83,6 +83,69 @@ pub struct ApiVersion {
     pub text: String,
     /// The mode the version sets with `x-compatibility`, if it sets one.
     pub mode: Option<events_codegen::compat::Mode>,
+    /// The shared files it `$ref`s: `{"name", "subject", "version"}`.
+    pub references: Vec<Value>,
+}
+
+/// Ids of a payload subject's versions: this plus the version's recorded id.
+pub const PAYLOAD_IDS: u32 = 1 << 29;
+/// Ids of shared files: this plus a hash of their path, so that adding files never moves one.
+pub const SHARED_IDS: u32 = 1 << 30;
+
+/// The shared files `document` (a file of the registry at `file`) refers to: (the `$ref` text
+/// without its fragment, the file's path in the registry).
+fn shared_refs(root: &std::path::Path, file: &std::path::Path, document: &Value) -> Vec<(String, String)> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    let path = r.split('#').next().unwrap_or("");
+                    if !path.is_empty() && !path.contains("://") && !path.starts_with("urn:") {
+                        out.push(path.to_string());
+                    }
+                }
+                for (k, x) in m {
+                    if !matches!(k.as_str(), "const" | "enum" | "default" | "examples") {
+                        walk(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    walk(document, &mut names);
+    names.sort();
+    names.dedup();
+    let dir = file.parent().unwrap_or(root);
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let mut path = std::path::PathBuf::new();
+            for c in dir.join(&name).components() {
+                match c {
+                    std::path::Component::ParentDir => {
+                        path.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => path.push(other),
+                }
+            }
+            let rel = path.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
+            Some((name, rel))
+        })
+        .collect()
+}
+
+/// 32-bit FNV-1a of a shared file's path, within the shared ids' range.
+fn shared_id(path: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in path.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    SHARED_IDS + (h % (SHARED_IDS - 1)) + 1
 }
 
 impl Api {
@@ -164,9 +227,52 @@ pub fn build(config: &Config, package: &Package) -> Result<Snapshot, String> {
                 text: serde_json::to_string(&schema).expect("JSON"),
                 schema,
                 mode: f.compatibility,
+                references: Vec::new(),
             })
         })
         .collect();
+    // The payload schemas as written, under `<schemaId>-payload`, with their shared files as
+    // references; each shared file a subject of its own, at version 1.
+    let root = model.root.clone();
+    let mut shared: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let reference = |(name, path): (String, String)| json!({ "name": name, "subject": path, "version": 1 });
+    for f in model.files() {
+        let Some(n) = ids.iter().find(|s| s.subject == f.schema_ref.id && s.version == f.schema_ref.version) else {
+            continue;
+        };
+        let refs = shared_refs(&root, &f.path, &f.document);
+        for (_, path) in &refs {
+            shared.entry(path.clone()).or_default();
+        }
+        api_versions.push(ApiVersion {
+            subject: format!("{}-payload", f.schema_ref.id),
+            version: n.integer,
+            id: PAYLOAD_IDS + n.id,
+            schema: f.document.clone(),
+            text: f.source.trim_end().to_string(),
+            mode: f.compatibility,
+            references: refs.into_iter().map(reference).collect(),
+        });
+    }
+    let mut taken = BTreeMap::new();
+    for path in shared.keys().cloned().collect::<Vec<_>>() {
+        let Ok(text) = std::fs::read_to_string(root.join(&path)) else { continue };
+        let Ok(schema) = serde_json::from_str::<Value>(&text) else { continue };
+        let id = shared_id(&path);
+        if let Some(other) = taken.insert(id, path.clone()) {
+            return Err(format!("the shared files {other} and {path} hash to the same schema id {id}; rename one"));
+        }
+        let references = shared_refs(&root, &root.join(&path), &schema).into_iter().map(reference).collect();
+        api_versions.push(ApiVersion {
+            subject: path,
+            version: 1,
+            id,
+            schema,
+            text: text.trim_end().to_string(),
+            mode: None,
+            references,
+        });
+    }
     api_versions.sort_by(|a, b| (a.subject.as_str(), a.version).cmp(&(b.subject.as_str(), b.version)));
     let api = Api { versions: api_versions, default_mode: config.default_compatibility(), recorded };
     Ok(Snapshot { base_path, schemas, envelopes, subjects, catalog, asyncapi, versions, api })
