@@ -5,30 +5,19 @@ use std::path::Path;
 
 use events_broker::authorization::{Policy, Rule};
 use events_broker::Secrets;
-use events_codegen::registry::{ContractKind, Registry, SchemaFile};
+use events_codegen::registry::{ContractKind, Registry};
 use events_codegen::Config;
 
 use crate::tools::{self, FINDINGS, USAGE};
 
 /// The rules of a registry read from disk, one per contract name (its newest version states it).
 pub fn policy(registry: &Registry) -> Policy {
-    let mut newest: BTreeMap<&str, &SchemaFile> = BTreeMap::new();
-    for f in registry.files() {
-        newest.insert(&f.contract.name, f);
-    }
-    let services = if registry.access.services.is_empty() {
-        let mut s: Vec<String> = registry.files().filter_map(|f| f.contract.source.clone()).collect();
-        s.sort();
-        s.dedup();
-        s
-    } else {
-        registry.access.services.clone()
-    };
     Policy {
-        services,
+        services: registry.services().into_iter().map(str::to_string).collect(),
         operators: registry.access.operators.clone(),
-        rules: newest
-            .values()
+        rules: registry
+            .newest_by_name()
+            .into_values()
             .map(|f| Rule {
                 name: f.contract.name.clone(),
                 event_type: match f.contract.kind {

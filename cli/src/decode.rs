@@ -235,7 +235,7 @@ fn envelope_problems(message: &Value, event: bool) -> Vec<Violation> {
             break;
         }
         found.push(from_decode(&e));
-        let key = pointer[1..].replace("~1", "/").replace("~0", "~");
+        let key = events_codegen::ident::unescape(&pointer[1..]);
         let Some(map) = copy.as_object_mut() else { break };
         match stand_in(&key) {
             Some(value) => {

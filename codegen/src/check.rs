@@ -312,11 +312,7 @@ fn name_pointer(file: &SchemaFile) -> &'static str {
 pub fn access(registry: &Registry) -> Vec<Diagnostic> {
     let policy = &registry.access;
     let declared = !policy.services.is_empty();
-    let known: BTreeSet<&str> = if declared {
-        policy.services.iter().map(String::as_str).collect()
-    } else {
-        registry.files().filter_map(|f| f.contract.source.as_deref()).collect()
-    };
+    let known = registry.services();
     let list = || known.iter().copied().collect::<Vec<_>>().join(", ");
     let mut problems = Vec::new();
     let manifest = |what: String| Diagnostic::file("Cargo.toml", format!("[package.metadata.events.access] {what}"));

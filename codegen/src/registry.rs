@@ -45,6 +45,22 @@ impl Registry {
         self.subjects.iter().flat_map(|s| s.versions.iter())
     }
 
+    /// Every service of the platform: `[package.metadata.events.access] services`, or, when it
+    /// lists none, the sources of the registry's events.
+    pub fn services(&self) -> std::collections::BTreeSet<&str> {
+        if self.access.services.is_empty() {
+            self.files().filter_map(|f| f.contract.source.as_deref()).collect()
+        } else {
+            self.access.services.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// The newest version of each contract, by name: the one that states its access rules.
+    pub fn newest_by_name(&self) -> std::collections::BTreeMap<&str, &SchemaFile> {
+        // Versions are oldest first, so the last insert of a name wins.
+        self.files().map(|f| (f.contract.name.as_str(), f)).collect()
+    }
+
     /// The `schemaRef.uri`s of `file` under the former base URIs.
     pub fn former_uris(&self, file: &SchemaFile) -> Vec<String> {
         let r = &file.schema_ref;

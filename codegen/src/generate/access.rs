@@ -1,19 +1,14 @@
 //! `ACCESS`: the registry's access rules as data, for transports to enforce.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::registry::{ContractKind, Registry, SchemaFile};
+use crate::registry::{ContractKind, Registry};
 
 pub(super) fn tokens(registry: &Registry) -> TokenStream {
-    // One rule per contract name, from its newest version (files are oldest first).
-    let mut newest: BTreeMap<&str, &SchemaFile> = BTreeMap::new();
-    for f in registry.files() {
-        newest.insert(&f.contract.name, f);
-    }
-    let rules = newest.values().map(|f| {
+    let rules = registry.newest_by_name().into_values().map(|f| {
         let name = &f.contract.name;
         let event_type = match f.contract.kind {
             ContractKind::Event(t) => {
@@ -29,12 +24,7 @@ pub(super) fn tokens(registry: &Registry) -> TokenStream {
         }
     });
     let policy = &registry.access;
-    let services: BTreeSet<&str> = if policy.services.is_empty() {
-        registry.files().filter_map(|f| f.contract.source.as_deref()).collect()
-    } else {
-        policy.services.iter().map(String::as_str).collect()
-    };
-    let services = services.into_iter();
+    let services = registry.services().into_iter();
     let operators: BTreeSet<&str> = policy.operators.iter().map(String::as_str).collect();
     let operators = operators.into_iter();
     quote! {
