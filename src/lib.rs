@@ -27,28 +27,24 @@
 //! use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
 //! use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
 //! use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
-//! use events::{AnyEvent, Metadata};
+//! use events::{create_order_schema, order_created_schema, AnyEvent, Metadata};
 //!
-//! // Payload types are plain structs; constrained strings are newtypes checked on construction.
-//! let item = events::order_created_schema::latest::OrderItem {
-//!     item_id: "ITEM001".try_into().unwrap(),
-//!     quantity: std::num::NonZeroU64::new(2).unwrap(),
-//!     price: 100.0,
+//! // Payload types are plain structs of plain fields (`String`, `u64`, `f64`, `Vec`, `Option`).
+//! let order = CreateOrderCommandPayload {
+//!     customer_id: "CUST67890".into(),
+//!     items: vec![create_order_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
 //! };
-//! let order: CreateOrderCommandPayload = serde_json::from_value(serde_json::json!({
-//!     "customerId": "CUST67890",
-//!     "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100.0 }],
-//! })).unwrap();
 //!
 //! // A user asks for an order: a new business process, with a fresh correlation id.
-//! // Constructors check the payload against the whole schema, beyond what its types hold.
+//! // Constructors check the payload against the whole schema (lengths, patterns, bounds such as
+//! // `quantity ≥ 1`), and decoding validates everything, so no envelope holds an invalid payload.
 //! let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem")).unwrap();
 //!
 //! // The order service handles it: the event's causationId is the command's id.
 //! let created = OrderCreatedEvent::caused_by(&create, OrderCreatedEventPayload {
-//!     order_id: "ORD12345".try_into().unwrap(),
-//!     customer_id: "CUST67890".try_into().unwrap(),
-//!     items: vec![item],
+//!     order_id: "ORD12345".into(),
+//!     customer_id: "CUST67890".into(),
+//!     items: vec![order_created_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
 //!     total_amount: 200.0,
 //!     currency: Some("EUR".into()),
 //! }).unwrap();
@@ -58,8 +54,8 @@
 //!
 //! // ... which causes a confirmation: its causationId is the event's id.
 //! let confirm = SendOrderConfirmationCommand::caused_by(&created, SendOrderConfirmationCommandPayload {
-//!     order_id: "ORD12345".try_into().unwrap(),
-//!     customer_id: "CUST67890".try_into().unwrap(),
+//!     order_id: "ORD12345".into(),
+//!     customer_id: "CUST67890".into(),
 //! }).unwrap();
 //! assert_eq!(confirm.causation_id(), Some(created.event_id().into()));
 //!
@@ -78,14 +74,15 @@ mod runtime;
 
 #[doc(hidden)]
 pub use runtime::{
-    decode_typed, deserialize_present, leading_identity, redacted_payload, upcast_payload, MaskedValues, WireEvent,
+    decode_typed, deserialize_present, leading_identity, redacted_payload, serialize_integral, upcast_payload, IntegralNumbers,
+    MaskedValues, WireEvent,
 };
 pub use runtime::{
     AccessPolicy, AccessRule, BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter,
-    CommandId, Contract, ContractIdentity, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope,
+    CommandId, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope,
     ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter,
     Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaIdEntry, SchemaRef,
-    SchemaVersion, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
+    SchemaVersion, Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};

@@ -27,6 +27,21 @@ fn the_example_itself_is_accepted() {
 }
 
 #[test]
+fn integer_valid_for_the_schema_but_beyond_its_rust_type() {
+    // `quantity` is a `u64`: 2^64 meets `"type": "integer", "minimum": 1` but fits no `u64`.
+    let mut v = order_created();
+    v["payload"]["items"][1]["quantity"] = json!(18446744073709551616.0);
+    match decode(&v) {
+        Err(DecodeError::Invalid { pointer, message }) => {
+            assert_eq!(pointer, "/payload/items/1/quantity");
+            assert!(message.contains("out of range of its Rust type"), "{message}");
+            assert!(!message.contains("line 1"), "no place in text the caller never saw: {message}");
+        }
+        other => panic!("expected an out-of-range error, got {other:?}"),
+    }
+}
+
+#[test]
 fn missing_required_property() {
     let mut v = order_created();
     v["payload"].as_object_mut().unwrap().remove("orderId");
@@ -230,7 +245,7 @@ fn an_integral_float_counts_as_an_integer() {
     let mut v = order_created();
     v["payload"]["items"][0]["quantity"] = json!(2.0);
     let AnyEvent::OrderCreatedEventV1_0(e) = decode(&v).unwrap() else { panic!("wrong variant") };
-    assert_eq!(e.payload().items[0].quantity.get(), 2);
+    assert_eq!(e.payload().items[0].quantity, 2);
 }
 
 #[test]

@@ -32,6 +32,7 @@ pub struct Config {
     out_file: Option<PathBuf>,
     cargo_directives: bool,
     compatibility: Mode,
+    refined_types: bool,
     vendor: Vec<(String, PathBuf)>,
     access: AccessPolicy,
     former_base_uris: Vec<String>,
@@ -57,6 +58,7 @@ impl Default for Config {
             out_file: None,
             cargo_directives: true,
             compatibility: Mode::default(),
+            refined_types: false,
             vendor: Vec::new(),
             access: AccessPolicy::default(),
             former_base_uris: Vec::new(),
@@ -134,6 +136,13 @@ impl Config {
                 }
                 continue;
             }
+            if key == "refined-types" {
+                let on = value.as_bool().ok_or_else(|| {
+                    fail("[package.metadata.events] refined-types must be `true` or `false`".into())
+                })?;
+                config.refined_types(on);
+                continue;
+            }
             let text =
                 value.as_str().ok_or_else(|| fail(format!("[package.metadata.events] {key} must be a string")))?;
             match key.as_str() {
@@ -144,12 +153,38 @@ impl Config {
                 ),
                 _ => {
                     return Err(fail(format!(
-                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `former-base-uris`, `compatibility`, `vendor` or `access`"
+                        "unknown key `{key}` in [package.metadata.events]; expected `schemas`, `base-uri`, `former-base-uris`, `compatibility`, `refined-types`, `vendor` or `access`"
                     )))
                 }
             };
         }
         Ok(config)
+    }
+
+    /// Refined payload types, off by default: typify's newtypes for bounded strings and numbers
+    /// (`OrderItemItemId`, built with `"ITEM001".try_into()?`; `NonZeroU64` for `minimum: 1`;
+    /// `u8` for `maximum: 255`), and a newtype of its own for each sensitive string. Off, fields are
+    /// plain (`String`, `i64`/`u64`, `f64`, `crate::Sensitive<String>`), payloads are written as
+    /// struct literals, and the bounds are checked all the same: by the constructors and on every
+    /// decode. In the manifest: `refined-types = true` under `[package.metadata.events]`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("pingSchema")).unwrap();
+    /// std::fs::write(dir.path().join("pingSchema/1.0.json"), r#"{
+    ///   "x-event": { "name": "PingEvent", "type": "notification", "source": "Pinger" },
+    ///   "type": "object", "required": ["id"],
+    ///   "properties": { "id": { "type": "string", "minLength": 1 } }
+    /// }"#).unwrap();
+    /// let code = |refined| {
+    ///     events_codegen::Config::new().schema_dir(dir.path()).refined_types(refined).generate().unwrap().render().unwrap()
+    /// };
+    /// assert!(code(false).contains("pub id: ::std::string::String"));
+    /// assert!(code(true).contains("pub id: PingEventPayloadId"));
+    /// ```
+    pub fn refined_types(&mut self, on: bool) -> &mut Self {
+        self.refined_types = on;
+        self
     }
 
     /// Who may publish and read what, registry-wide: the services, roles, default consumers and
@@ -404,7 +439,7 @@ impl Config {
                     Err(format!("its references are resolved by the validator inside the document ({why})"))
                 }
                 (None, Some(why)) => Err(why),
-                (None, None) => generate::typify_input(&b.schema),
+                (None, None) => generate::typify_input(&b.schema, self.refined_types),
             })
             .collect();
         let jobs: Vec<Job> = ready

@@ -355,31 +355,32 @@ pub(crate) fn mismatch(pointer: &str, expected: &str, found: &str) -> Result<(),
 }
 
 /// Validates the payload against its schema, then reads it into the typed payload.
+///
+/// The typed read goes through JSON text and the same strict reader as the fast path, so that
+/// each payload type's serde code is instantiated for one deserializer, not one per path.
 pub(crate) fn payload<P: Contract>(mut value: Value) -> Result<P, DecodeError> {
     P::payload_schema().validate(&value).map_err(|violations| DecodeError::Payload { violations })?;
-    if let Ok(typed) = P::deserialize(&value) {
+    let text = serde_json::to_vec(&value).expect("a JSON value serializes");
+    if let Ok(typed) = super::strict::from_slice(&text) {
         return Ok(typed);
     }
     // JSON Schema counts 2.0 as an integer; Rust's integer types do not. Retry with such numbers
-    // written as integers, tracking the path to name the place if the value still does not fit.
+    // written as integers, naming the place if the value still does not fit.
     integral_floats_as_integers(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut pointer = String::from("/payload");
-        for segment in e.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                serde_path_to_error::Segment::Map { key } => {
-                    pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                }
-                _ => {}
-            }
-        }
-        DecodeError::Invalid {
-            pointer,
-            message: format!("valid for the schema, but out of range of its Rust type: {}", e.inner()),
-        }
+    let text = serde_json::to_vec(&value).expect("a JSON value serializes");
+    super::strict::from_slice(&text).map_err(|e| DecodeError::Invalid {
+        pointer: super::pointer::at(&text, e.column().saturating_sub(1), "/payload"),
+        message: format!("valid for the schema, but out of range of its Rust type: {}", strip_position(&e)),
     })
+}
+
+/// serde_json's message without its " at line 1 column N", a place in text the caller never saw.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
 }
 
 /// Rewrites, in place, every float with no fractional part that fits an integer as that integer.

@@ -129,7 +129,7 @@ impl<'a> WireEvent<'a> {
     /// schema; `None` sends the message down the complete path.
     pub fn decode<P: EventContract>(&mut self) -> Option<Envelope<P>> {
         let raw: &'a RawValue = self.payload?;
-        let payload: P = crate::runtime::strict::from_str(raw.get()).ok()?;
+        let payload: P = crate::runtime::strict::from_slice(raw.get().as_bytes()).ok()?;
         self.accept(payload)
     }
 

@@ -14,9 +14,11 @@ mod fields;
 mod identity;
 mod ids;
 mod lifecycle;
+mod pointer;
 mod present;
 pub(crate) mod redact;
 mod strict;
+mod support;
 mod upcast;
 
 pub use access::{AccessPolicy, AccessRule, SchemaIdEntry};
@@ -40,5 +42,8 @@ pub use lifecycle::{
 pub use present::deserialize_present;
 #[doc(hidden)]
 pub use redact::{redacted_payload, MaskedValues};
+#[doc(hidden)]
+pub use support::{serialize_integral, IntegralNumbers};
+pub use support::{ConversionError, Sensitive};
 #[doc(hidden)]
 pub use upcast::upcast_payload;

@@ -10,10 +10,14 @@ use crate::Contract;
 /// properties the newer version adds take their schema `default` on the way.
 #[doc(hidden)]
 pub fn upcast_payload<A: Contract, B: Contract>(older: A) -> B {
-    let mut value = serde_json::to_value(&older).expect("generated payloads always serialize");
+    // Through text and the strict reader, as decoding does: no instantiation of the payloads'
+    // serde code for `serde_json::Value` as well.
+    let text = serde_json::to_vec(&older).expect("generated payloads always serialize");
+    let mut value: Value = serde_json::from_slice(&text).expect("a payload's JSON parses");
     let schema = B::payload_schema().schema();
     fill_defaults(&mut value, schema, schema, 0);
-    serde_json::from_value(value).unwrap_or_else(|e| {
+    let text = serde_json::to_vec(&value).expect("a JSON value serializes");
+    crate::runtime::strict::from_slice(&text).unwrap_or_else(|e| {
         // The generator emits the `From` impl only where its compatibility rules prove that `B`
         // reads every value `A`'s schema allows; reaching this means a payload built by hand
         // broke `A`'s own schema.

@@ -394,14 +394,6 @@ fn strip_in(value: &mut Value, in_name_map: bool) {
                 if shadowing {
                     map.remove("title");
                 }
-                // A sensitive string gets a type of its own (typify makes one for a length
-                // bound; this one never binds and fits any `usize`), so that its `Debug` is
-                // masked even when printed on its own.
-                let sensitive_string = map.get("x-sensitive") == Some(&Value::Bool(true))
-                    && map.get("type") == Some(&Value::String("string".into()));
-                if sensitive_string && !map.contains_key("minLength") && !map.contains_key("maxLength") {
-                    map.insert("maxLength".into(), Value::from(u32::MAX));
-                }
             }
             for (key, child) in map.iter_mut() {
                 if in_name_map {
@@ -417,6 +409,28 @@ fn strip_in(value: &mut Value, in_name_map: bool) {
             }
         }
         Value::Array(items) if !in_name_map => items.iter_mut().for_each(|i| strip_in(i, false)),
+        _ => {}
+    }
+}
+
+/// With refined types: a sensitive string gets a newtype of its own (typify makes one for a length
+/// bound; this one never binds and fits any `usize`), so that its `Debug` is masked even when
+/// printed on its own. Plain types wrap it in `crate::Sensitive` instead (see `sensitive`).
+pub(super) fn sensitive_newtypes(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let sensitive_string = map.get("x-sensitive") == Some(&Value::Bool(true))
+                && map.get("type") == Some(&Value::String("string".into()));
+            if sensitive_string && !map.contains_key("minLength") && !map.contains_key("maxLength") {
+                map.insert("maxLength".into(), Value::from(u32::MAX));
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(key.as_str(), "enum" | "const" | "examples" | "default") {
+                    sensitive_newtypes(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(sensitive_newtypes),
         _ => {}
     }
 }

@@ -8,6 +8,7 @@ mod exact;
 mod fallback;
 pub mod isolate;
 mod payload;
+mod plain;
 mod sensitive;
 mod upcast;
 mod validate;
@@ -59,9 +60,15 @@ pub(crate) struct SubjectCode {
 }
 
 /// typify's copy of a bundled schema (see [`exact`]) and the parts it keeps as JSON, or why the
-/// whole payload stays a `serde_json::Value`.
-pub(crate) fn typify_input(bundled: &Value) -> Result<(Value, Vec<String>), String> {
-    let (copy, untyped) = exact::for_typify(bundled);
+/// whole payload stays a `serde_json::Value`. Without `refined`, the copy loses the bounds typify
+/// would make newtypes of (see [`plain`]).
+pub(crate) fn typify_input(bundled: &Value, refined: bool) -> Result<(Value, Vec<String>), String> {
+    let (mut copy, untyped) = exact::for_typify(bundled);
+    if refined {
+        exact::sensitive_newtypes(&mut copy);
+    } else {
+        plain::widen(&mut copy);
+    }
     if exact::whole(&copy) {
         let why = untyped.first().cloned().unwrap_or_else(|| "it allows any value".into());
         Err(format!("typify's types cannot hold every value the schema allows ({why})"))

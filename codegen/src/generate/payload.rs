@@ -100,7 +100,9 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
     }
     if payload_is_nominal {
         complete(&mut file)?;
+        super::plain::shared_support(&mut file);
         super::sensitive::mask(&mut file, bundled);
+        super::plain::integral_numbers(&mut file);
         Ok(file)
     } else {
         Err("unsupported: typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into())

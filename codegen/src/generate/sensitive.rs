@@ -131,6 +131,11 @@ pub(super) fn mask(file: &mut syn::File, bundled: &Value) {
         let syn::Item::Struct(s) = item else { continue };
         let ident = s.ident.clone();
         let name = ident.to_string();
+        if let (syn::Fields::Named(fields), Some(sensitive)) = (&mut s.fields, masked.get(&name)) {
+            for f in fields.named.iter_mut().filter(|f| sensitive.contains(&json_name(f))) {
+                wrap_scalar(&mut f.ty);
+            }
+        }
         match (&s.fields, masked.get(&name)) {
             (syn::Fields::Named(fields), Some(sensitive)) => {
                 let shown = fields.named.iter().map(|f| {
@@ -174,6 +179,28 @@ pub(super) fn mask(file: &mut syn::File, bundled: &Value) {
     }
     for tokens in impls {
         file.items.push(syn::parse2(tokens).expect("a generated impl parses"));
+    }
+}
+
+/// A plain scalar (`String`, a number, `bool`, or an `Option` of one) becomes
+/// `crate::Sensitive<…>`, whose `Debug` masks it even when printed on its own. typify's own types
+/// (refined newtypes, enums, structs) are masked by their `Debug` impls above.
+fn wrap_scalar(ty: &mut syn::Type) {
+    let syn::Type::Path(p) = ty else { return };
+    let Some(last) = p.path.segments.last_mut() else { return };
+    let ident = last.ident.to_string();
+    if ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &mut last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first_mut() {
+                wrap_scalar(inner);
+            }
+        }
+        return;
+    }
+    let scalar = matches!(ident.as_str(), "String" | "f64" | "i64" | "u64" | "bool") && last.arguments.is_none();
+    if scalar {
+        let inner = ty.clone();
+        *ty = syn::parse_quote!(crate::Sensitive<#inner>);
     }
 }
 

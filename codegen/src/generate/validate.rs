@@ -158,7 +158,7 @@ impl Gen<'_> {
         }
         let (name, args) = segment(ty)?;
         match (name.as_str(), args.as_slice()) {
-            ("Box", [inner]) => self.check(&node, &pointer, inner, quote!(&**#expr)),
+            ("Box" | "Sensitive", [inner]) => self.check(&node, &pointer, inner, quote!((&**#expr))),
             ("Option", _) => None, // a required property may be null: absent and null are one `None`
             ("Value", []) => {
                 let any = only_annotations(&m);
