@@ -3,33 +3,50 @@
 //!
 //!     cargo run --example causation_chain
 
-use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
-use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+use events::create_order_schema::{self, CreateOrderCommand, CreateOrderCommandPayload};
+use events::order_created_schema::{self, OrderCreatedEvent, OrderCreatedEventPayload};
 use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 use events::{AnyCommand, AnyEvent, Metadata};
 use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let items = json!([
-        { "itemId": "ITEM001", "quantity": 2, "price": 100 },
-        { "itemId": "ITEM002", "quantity": 1, "price": 50 }
-    ]);
-    let order: CreateOrderCommandPayload =
-        serde_json::from_value(json!({ "customerId": "CUST67890", "items": items }))?;
+    // Payloads are plain structs; the constructors check them against the whole schema.
+    let order = CreateOrderCommandPayload {
+        customer_id: "CUST67890".into(),
+        items: vec![
+            create_order_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 },
+            create_order_schema::latest::OrderItem { item_id: "ITEM002".into(), quantity: 1, price: 50.0 },
+        ],
+    };
     let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
     show("1. a user sends", &create)?;
 
+    // The order service accepts the command's items as they are.
+    let items = create
+        .payload()
+        .items
+        .iter()
+        .map(|i| order_created_schema::latest::OrderItem {
+            item_id: i.item_id.clone(),
+            quantity: i.quantity,
+            price: i.price,
+        })
+        .collect();
     let created = OrderCreatedEvent::caused_by(
         &create,
-        serde_json::from_value::<OrderCreatedEventPayload>(json!({
-            "orderId": "ORD12345", "customerId": "CUST67890", "items": items, "totalAmount": 250
-        }))?,
+        OrderCreatedEventPayload {
+            order_id: "ORD12345".into(),
+            customer_id: create.payload().customer_id.clone(),
+            items,
+            total_amount: 250.0,
+            currency: None,
+        },
     )?;
     show("2. the order service publishes", &created)?;
 
     let confirm = SendOrderConfirmationCommand::caused_by(
         &created,
-        SendOrderConfirmationCommandPayload { order_id: "ORD12345".try_into()?, customer_id: "CUST67890".try_into()? },
+        SendOrderConfirmationCommandPayload { order_id: "ORD12345".into(), customer_id: "CUST67890".into() },
     )?;
     show("3. which causes", &confirm)?;
 

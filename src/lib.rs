@@ -70,7 +70,10 @@
 
 #![warn(missing_docs)]
 
-mod runtime;
+/// The runtime alone, without the generated contracts: what a crate with a registry of its own
+/// re-exports at its root (`pub use events::runtime::*;`), so that its generated code finds the
+/// runtime where it looks (`crate::Envelope`, …). See the README's "Splitting a registry".
+pub mod runtime;
 
 #[doc(hidden)]
 pub use runtime::{

@@ -1,27 +1,27 @@
 //! Constructors fill what the schema knows, and causation/correlation chains follow the spec:
 //! command → event → command, one correlation id throughout.
 
-use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
+use events::create_order_schema::{self, CreateOrderCommand, CreateOrderCommandPayload};
 use events::inventory_updated_domain_schema::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
-use events::order_created_schema::v1_0::{OrderCreatedEvent, OrderCreatedEventPayload};
+use events::order_created_schema::v1_0::{OrderCreatedEvent, OrderCreatedEventPayload, OrderItem};
 use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 use events::{AnyEvent, CausationId, Cause, EventStatus, EventType, Metadata, SchemaVersion};
-use serde_json::json;
 
 fn create_order() -> CreateOrderCommand {
-    let payload: CreateOrderCommandPayload = serde_json::from_value(json!({
-        "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
-    }))
-    .unwrap();
+    let payload = CreateOrderCommandPayload {
+        customer_id: "CUST67890".into(),
+        items: vec![create_order_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+    };
     CreateOrderCommand::new(payload, Metadata::new("user123", "OrderManagementSystem")).unwrap()
 }
 
 fn order_created_payload() -> OrderCreatedEventPayload {
-    serde_json::from_value(json!({
-        "orderId": "ORD12345", "customerId": "CUST67890",
-        "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }], "totalAmount": 200
-    }))
-    .unwrap()
+    OrderCreatedEventPayload {
+        order_id: "ORD12345".into(),
+        customer_id: "CUST67890".into(),
+        items: vec![OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+        total_amount: 200.0,
+    }
 }
 
 #[test]
@@ -67,10 +67,7 @@ fn a_command_from_an_event_points_at_the_event() {
     let event = OrderCreatedEvent::caused_by(&command, order_created_payload()).unwrap();
     let confirm = SendOrderConfirmationCommand::caused_by(
         &event,
-        SendOrderConfirmationCommandPayload {
-            order_id: "ORD12345".try_into().unwrap(),
-            customer_id: "CUST67890".try_into().unwrap(),
-        },
+        SendOrderConfirmationCommandPayload { order_id: "ORD12345".into(), customer_id: "CUST67890".into() },
     )
     .unwrap();
     assert_eq!(confirm.causation_id(), Some(CausationId::from(event.event_id())));
@@ -84,7 +81,7 @@ fn an_event_from_an_event_keeps_the_related_command() {
     let created = OrderCreatedEvent::caused_by(&command, order_created_payload()).unwrap();
     let stock = InventoryUpdatedEvent::caused_by(
         &created,
-        InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 98 },
+        InventoryUpdatedEventPayload { item_id: "ITEM001".into(), new_quantity: 98 },
     )
     .unwrap();
     assert_eq!(stock.causation_id(), Some(CausationId::from(created.event_id())));
@@ -99,10 +96,7 @@ fn a_decoded_event_can_cause_the_next_message() {
     assert_eq!(received.causation(), created.causation());
     let next = SendOrderConfirmationCommand::caused_by(
         &received,
-        SendOrderConfirmationCommandPayload {
-            order_id: "ORD12345".try_into().unwrap(),
-            customer_id: "CUST67890".try_into().unwrap(),
-        },
+        SendOrderConfirmationCommandPayload { order_id: "ORD12345".into(), customer_id: "CUST67890".into() },
     )
     .unwrap();
     assert_eq!(next.causation_id(), Some(created.event_id().into()));
@@ -128,13 +122,24 @@ fn typed_decoding_refuses_another_event() {
 
 #[test]
 fn payload_constraints_hold_at_construction_too() {
-    // Constrained strings are newtypes: an empty id does not even make a payload.
-    assert!(events::order_created_schema::v1_0::OrderCreatedEventPayloadOrderId::try_from("").is_err());
+    // Fields are plain types, so an empty id or a quantity of 0 makes a payload; the constructor
+    // checks the whole schema and refuses it, naming the field and the keyword.
+    let mut payload = order_created_payload();
+    payload.order_id = String::new();
+    let err = OrderCreatedEvent::new(payload, Metadata::new("u", "s")).unwrap_err();
+    let found: Vec<(&str, &str)> = err.violations.iter().map(|v| (v.pointer.as_str(), v.keyword.as_str())).collect();
+    assert_eq!(found, [("/payload/orderId", "minLength")], "{err}");
+
+    let mut payload = order_created_payload();
+    payload.items[0].quantity = 0;
+    let err = OrderCreatedEvent::caused_by(&create_order(), payload).unwrap_err();
+    let found: Vec<(&str, &str)> = err.violations.iter().map(|v| (v.pointer.as_str(), v.keyword.as_str())).collect();
+    assert_eq!(found, [("/payload/items/0/quantity", "minimum")], "{err}");
 }
 
 #[test]
 fn a_payload_that_breaks_its_schema_makes_no_envelope() {
-    // The types hold part of the schema; the constructor checks the rest (minItems, minimum on floats).
+    // The types hold the payload's shape; the constructor checks the rest of the schema (minItems, minimum).
     let mut payload = order_created_payload();
     payload.items.clear();
     payload.total_amount = -5.0;

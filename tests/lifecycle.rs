@@ -28,7 +28,7 @@ fn shipped(status: &str, retry_count: u32) -> OrderShippedNotificationEvent {
 }
 
 fn inventory() -> InventoryUpdatedEvent {
-    let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+    let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".into(), new_quantity: 90 };
     InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "InventoryManagementSystem").with("run", 7))
         .unwrap()
         .with_tag("nightly")

@@ -228,13 +228,16 @@ fn a_breaking_minor_version_fails_the_build_and_a_major_one_warns() {
 }
 
 const USE_DEPRECATED: &str = r#"
+use events::order_shipped_schema::latest::PostalAddress;
 use events::order_shipped_schema::{OrderShippedNotificationEvent, OrderShippedNotificationEventPayload};
 fn main() {
-    let payload: OrderShippedNotificationEventPayload = serde_json::from_value(serde_json::json!({
-        "orderId": "ORD12345", "customerId": "CUST67890",
-        "shippingAddress": { "street": "123 Main St", "city": "Anytown", "postalCode": "12345" },
-        "carrier": "UPS", "trackingNumber": "1Z9999999999999999"
-    })).unwrap();
+    let payload = OrderShippedNotificationEventPayload {
+        order_id: "ORD12345".into(),
+        customer_id: "CUST67890".into(),
+        shipping_address: PostalAddress { street: "123 Main St".into(), city: "Anytown".into(), postal_code: "12345".into() },
+        carrier: "UPS".into(),
+        tracking_number: "1Z9999999999999999".into(),
+    };
     let event = OrderShippedNotificationEvent::new(payload, events::Metadata::new("ShippingService", "ShippingService")).unwrap();
     let back = events::AnyEvent::from_json(event.to_json().as_bytes()).unwrap();
     println!("decoded {}", back.event_name());

@@ -10,17 +10,19 @@ use serde_json::json;
 const SECRETS: [&str; 4] = ["ada@example.com", "+44 20 7946 0000", "1 Analytical Way", "4111111111111111"];
 
 fn payload() -> CustomerRegisteredEventPayload {
-    serde_json::from_value(json!({
-        "customerId": "CUST1",
-        "email": SECRETS[0],
-        "phone": SECRETS[1],
-        "addresses": [
-            { "label": "home", "street": SECRETS[2], "city": "London" },
-            { "label": "work", "street": SECRETS[2], "city": "Cambridge" }
+    CustomerRegisteredEventPayload {
+        customer_id: "CUST1".into(),
+        email: SECRETS[0].into(),
+        phone: Some(SECRETS[1].into()),
+        addresses: vec![
+            Address { label: "home".into(), street: SECRETS[2].into(), city: "London".into() },
+            Address { label: "work".into(), street: SECRETS[2].into(), city: "Cambridge".into() },
         ],
-        "paymentCards": [{ "last4": "1111", "number": SECRETS[3] }]
-    }))
-    .unwrap()
+        payment_cards: Some(vec![CustomerRegisteredEventPayloadPaymentCardsItem {
+            last4: "1111".into(),
+            number: SECRETS[3].into(),
+        }]),
+    }
 }
 
 fn event() -> CustomerRegisteredEvent {
@@ -106,8 +108,8 @@ fn a_refused_sensitive_value_is_not_quoted_in_the_error() {
 #[test]
 fn commands_and_events_without_sensitive_fields_show_everything() {
     let order = events::order_created_schema::v1_0::OrderCreatedEventPayload {
-        order_id: "ORD-7".try_into().unwrap(),
-        customer_id: "C".try_into().unwrap(),
+        order_id: "ORD-7".into(),
+        customer_id: "C".into(),
         items: vec![],
         total_amount: 0.0,
     };

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::consumer::{pull, AckPolicy};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
-use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
+use events::order_created_schema::{latest::OrderItem, OrderCreatedEvent, OrderCreatedEventPayload};
 use events::Metadata;
 use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, Outgoing, Router};
 use futures_util::{stream as futures_stream, StreamExt};
@@ -27,12 +27,16 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn payload(i: usize) -> OrderCreatedEventPayload {
-    serde_json::from_value(serde_json::json!({
-        "orderId": format!("ORD{i:06}"), "customerId": "CUST67890",
-        "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }, { "itemId": "ITEM002", "quantity": 1, "price": 50 }],
-        "totalAmount": 250, "currency": "EUR"
-    }))
-    .unwrap()
+    OrderCreatedEventPayload {
+        order_id: format!("ORD{i:06}"),
+        customer_id: "CUST67890".into(),
+        items: vec![
+            OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 },
+            OrderItem { item_id: "ITEM002".into(), quantity: 1, price: 50.0 },
+        ],
+        total_amount: 250.0,
+        currency: Some("EUR".into()),
+    }
 }
 
 fn event(i: usize) -> OrderCreatedEvent {

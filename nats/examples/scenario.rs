@@ -25,10 +25,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use events::create_order_schema::CreateOrderCommand;
-use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
-use events::order_created_schema::OrderCreatedEvent;
-use events::send_order_confirmation_schema::SendOrderConfirmationCommand;
+use events::create_order_schema::{self, CreateOrderCommand, CreateOrderCommandPayload};
+use events::inventory_updated_schema::{InventoryUpdatedIntegrationEvent, InventoryUpdatedIntegrationEventPayload};
+use events::order_created_schema::{self, OrderCreatedEvent, OrderCreatedEventPayload};
+use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 use events::{Jitter, Metadata, RetryPolicy};
 use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, PublishErrorKind, Publisher, Router, Secrets};
 use tokio::sync::watch;
@@ -124,9 +124,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "OrderService",
                 format!(
                     "{} now at {} in {} (retryCount {})",
-                    *e.payload().item_id,
+                    e.payload().item_id,
                     e.payload().new_quantity,
-                    *e.payload().warehouse_id,
+                    e.payload().warehouse_id,
                     e.retry_count()
                 ),
             );
@@ -167,7 +167,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "PaymentService",
                 format!(
                     "{} delivery {} (retryCount {}){}: {}",
-                    *e.payload().item_id,
+                    e.payload().item_id,
                     e.attempt(),
                     e.retry_count(),
                     waited.unwrap_or_default(),
@@ -202,8 +202,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "NotificationService",
                 format!(
                     "confirmation of {} sent to {} (causationId {})",
-                    *c.payload().order_id,
-                    *c.payload().customer_id,
+                    c.payload().order_id,
+                    c.payload().customer_id,
                     c.causation_id().map(|c| c.to_string()).unwrap_or_default()
                 ),
             );
@@ -232,9 +232,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // InventoryService publishes.
-    let stock: events::inventory_updated_schema::InventoryUpdatedIntegrationEventPayload = serde_json::from_value(
-        serde_json::json!({ "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-EU-1" }),
-    )?;
+    let stock = InventoryUpdatedIntegrationEventPayload {
+        item_id: "ITEM001".into(),
+        new_quantity: 90,
+        warehouse_id: "WH-EU-1".into(),
+    };
     let event = InventoryUpdatedIntegrationEvent::new(stock, Metadata::new("stock-count", "InventoryService"))?;
     let published = services.inventory.publisher().publish(&event).await?;
     say(
@@ -267,9 +269,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     say("InventoryService", "(a faulty release) published a malformed InventoryUpdatedIntegrationEvent".to_string());
 
     // A user asks for an order.
-    let order: events::create_order_schema::CreateOrderCommandPayload = serde_json::from_value(serde_json::json!({
-        "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
-    }))?;
+    let order = CreateOrderCommandPayload {
+        customer_id: "CUST67890".into(),
+        items: vec![create_order_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+    };
     let create = CreateOrderCommand::new(order, Metadata::new("user123", "OrderManagementSystem"))?;
     services.order_management.publisher().publish_command(&create).await?;
     say(
@@ -328,13 +331,24 @@ async fn create_order(
     command: Delivered<CreateOrderCommand>,
     progress: &watch::Sender<Progress>,
 ) -> Result<(), String> {
-    let items: Vec<serde_json::Value> =
-        command.payload().items.iter().map(|i| serde_json::to_value(i).unwrap()).collect();
-    let total: f64 = command.payload().items.iter().map(|i| i.price * i.quantity.get() as f64).sum();
-    let payload = serde_json::from_value(serde_json::json!({
-        "orderId": "ORD12345", "customerId": command.payload().customer_id.as_str(), "items": items, "totalAmount": total
-    }))
-    .map_err(|e| e.to_string())?;
+    let items: Vec<order_created_schema::latest::OrderItem> = command
+        .payload()
+        .items
+        .iter()
+        .map(|i| order_created_schema::latest::OrderItem {
+            item_id: i.item_id.clone(),
+            quantity: i.quantity,
+            price: i.price,
+        })
+        .collect();
+    let total: f64 = items.iter().map(|i| i.price * i.quantity as f64).sum();
+    let payload = OrderCreatedEventPayload {
+        order_id: "ORD12345".into(),
+        customer_id: command.payload().customer_id.clone(),
+        items,
+        total_amount: total,
+        currency: None,
+    };
     let created = OrderCreatedEvent::caused_by(command.message(), payload).map_err(|e| e.to_string())?;
     if created.causation_id() != Some(command.command_id().into())
         || created.correlation_id() != command.correlation_id()
@@ -360,10 +374,10 @@ async fn request_confirmation(
     event: Delivered<OrderCreatedEvent>,
     progress: &watch::Sender<Progress>,
 ) -> Result<(), String> {
-    let payload = serde_json::from_value(serde_json::json!({
-        "orderId": event.payload().order_id.as_str(), "customerId": event.payload().customer_id.as_str()
-    }))
-    .map_err(|e| e.to_string())?;
+    let payload = SendOrderConfirmationCommandPayload {
+        order_id: event.payload().order_id.clone(),
+        customer_id: event.payload().customer_id.clone(),
+    };
     let confirm = SendOrderConfirmationCommand::caused_by(event.message(), payload).map_err(|e| e.to_string())?;
     if confirm.causation_id() != Some(event.event_id().into()) || confirm.correlation_id() != event.correlation_id() {
         return Err("the causation chain broke".into());

@@ -37,15 +37,17 @@
 //! let broker = Broker::setup(client, BrokerConfig::default()).await?; // creates or checks the streams
 //!
 //! // InventoryService publishes; `publish` returns once the broker has stored the event.
-//! let payload: InventoryUpdatedIntegrationEventPayload = serde_json::from_value(serde_json::json!({
-//!     "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH-1"
-//! }))?;
+//! let payload = InventoryUpdatedIntegrationEventPayload {
+//!     item_id: "ITEM001".into(),
+//!     new_quantity: 90,
+//!     warehouse_id: "WH-1".into(),
+//! };
 //! let event = InventoryUpdatedIntegrationEvent::new(payload, Metadata::new("stock-job", "InventoryService"))?;
 //! broker.publisher().publish(&event).await?;
 //!
 //! // OrderService reacts, with a durable consumer of its own.
 //! let router = Router::new().on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
-//!     println!("{} is at {} (retryCount {})", *e.payload().item_id, e.payload().new_quantity, e.retry_count());
+//!     println!("{} is at {} (retryCount {})", e.payload().item_id, e.payload().new_quantity, e.retry_count());
 //!     Ok::<_, String>(())
 //! });
 //! let consumer = broker.consumer("OrderService").events("events.integration.>").build().await?;

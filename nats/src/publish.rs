@@ -52,9 +52,11 @@ impl Outgoing {
     ///
     /// ```
     /// use events::inventory_updated_schema::{InventoryUpdatedIntegrationEvent, InventoryUpdatedIntegrationEventPayload};
-    /// let payload: InventoryUpdatedIntegrationEventPayload = serde_json::from_value(serde_json::json!({
-    ///     "itemId": "ITEM001", "newQuantity": 90, "warehouseId": "WH1"
-    /// })).unwrap();
+    /// let payload = InventoryUpdatedIntegrationEventPayload {
+    ///     item_id: "ITEM001".into(),
+    ///     new_quantity: 90,
+    ///     warehouse_id: "WH1".into(),
+    /// };
     /// let event = InventoryUpdatedIntegrationEvent::new(payload, events::Metadata::new("stock", "InventoryService")).unwrap();
     /// let out = events_nats::Outgoing::event(&event);
     /// assert_eq!(out.subject, "events.integration.InventoryUpdatedIntegrationEvent");

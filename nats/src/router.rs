@@ -110,7 +110,7 @@ impl<M: Incoming> Route for Unrouted<M> {
 ///
 /// let router = Router::new()
 ///     .on(|e: Delivered<InventoryUpdatedIntegrationEvent>| async move {
-///         println!("{} now {} (attempt {})", *e.payload().item_id, e.payload().new_quantity, e.attempt());
+///         println!("{} now {} (attempt {})", e.payload().item_id, e.payload().new_quantity, e.attempt());
 ///         Ok::<_, String>(())
 ///     })
 ///     .on(|e: Delivered<AnyEvent>| async move {

@@ -59,26 +59,38 @@ async fn every_shipped_contract_makes_the_round_trip() {
         let event = AnyEvent::from_json(value.to_string().as_bytes()).unwrap_or_else(|e| panic!("{file}: {e}"));
         sent_events.push(event);
     }
-    let customer: events::customer_registered_schema::CustomerRegisteredEventPayload = serde_json::from_value(
-        serde_json::json!({ "customerId": "CUST1", "email": "ada@example.com", "addresses": [] }),
-    )
-    .unwrap();
+    let customer = events::customer_registered_schema::CustomerRegisteredEventPayload {
+        customer_id: "CUST1".into(),
+        email: "ada@example.com".into(),
+        phone: None,
+        addresses: vec![],
+        payment_cards: None,
+    };
     sent_events.push(
         events::customer_registered_schema::CustomerRegisteredEvent::new(customer, events::Metadata::new("u", "Web"))
             .unwrap()
             .into(),
     );
     let create = common::create_order();
-    let order: events::order_created_schema::OrderCreatedEventPayload = serde_json::from_value(serde_json::json!({
-        "orderId": "ORD1", "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }],
-        "totalAmount": 200, "currency": "EUR"
-    }))
-    .unwrap();
+    let order = events::order_created_schema::OrderCreatedEventPayload {
+        order_id: "ORD1".into(),
+        customer_id: "CUST67890".into(),
+        items: vec![events::order_created_schema::latest::OrderItem {
+            item_id: "ITEM001".into(),
+            quantity: 2,
+            price: 100.0,
+        }],
+        total_amount: 200.0,
+        currency: Some("EUR".into()),
+    };
     let created = events::order_created_schema::OrderCreatedEvent::caused_by(&create, order).unwrap();
     sent_events.push(created.clone().into());
     let confirm = events::send_order_confirmation_schema::SendOrderConfirmationCommand::caused_by(
         &created,
-        serde_json::from_value(serde_json::json!({ "orderId": "ORD1", "customerId": "CUST67890" })).unwrap(),
+        events::send_order_confirmation_schema::SendOrderConfirmationCommandPayload {
+            order_id: "ORD1".into(),
+            customer_id: "CUST67890".into(),
+        },
     )
     .unwrap();
     let sent_commands: Vec<AnyCommand> = vec![create.clone().into(), confirm.clone().into()];

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use events::customer_registered_schema::CustomerRegisteredEvent;
+use events::customer_registered_schema::{latest::Address, CustomerRegisteredEvent, CustomerRegisteredEventPayload};
 use events::{Jitter, RetryPolicy};
 use events_nats::{Delivered, Router};
 
@@ -38,11 +38,13 @@ async fn publishes_deliveries_retries_and_dead_letters_are_logged_with_ids_and_w
 
     let server = common::server();
     let broker = common::broker(&server).await;
-    let payload = serde_json::from_value(serde_json::json!({
-        "customerId": "CUST-SECRET-ID", "email": "ada@example.com",
-        "addresses": [{ "label": "home", "street": "1 Analytical Way", "city": "London" }]
-    }))
-    .unwrap();
+    let payload = CustomerRegisteredEventPayload {
+        customer_id: "CUST-SECRET-ID".into(),
+        email: "ada@example.com".into(),
+        phone: None,
+        addresses: vec![Address { label: "home".into(), street: "1 Analytical Way".into(), city: "London".into() }],
+        payment_cards: None,
+    };
     let event = CustomerRegisteredEvent::new(payload, events::Metadata::new("signup", "Web")).unwrap();
     broker.publisher().publish(&event).await.unwrap();
 

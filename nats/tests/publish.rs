@@ -43,7 +43,10 @@ async fn a_command_goes_to_its_subject_with_its_id_and_cause() {
     let event = common::inventory_event("ITEM001", 1);
     let confirm = events::send_order_confirmation_schema::SendOrderConfirmationCommand::caused_by(
         &event,
-        serde_json::from_value(serde_json::json!({ "orderId": "ORD1", "customerId": "CUST1" })).unwrap(),
+        events::send_order_confirmation_schema::SendOrderConfirmationCommandPayload {
+            order_id: "ORD1".into(),
+            customer_id: "CUST1".into(),
+        },
     )
     .unwrap();
     broker.publisher().publish_command(&create).await.unwrap();

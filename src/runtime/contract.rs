@@ -55,8 +55,8 @@ pub trait CommandContract: Contract {}
 ///
 /// // `items` is an array with at least one entry: the type says array, the schema says the rest.
 /// let payload = OrderCreatedEventPayload {
-///     order_id: "ORD12345".try_into().unwrap(),
-///     customer_id: "CUST67890".try_into().unwrap(),
+///     order_id: "ORD12345".into(),
+///     customer_id: "CUST67890".into(),
 ///     items: vec![],
 ///     total_amount: 0.0,
 /// };

@@ -16,12 +16,13 @@ use crate::{
     SchemaVersion,
 };
 
-/// An event in its full form, as [`Envelope::to_json`] writes it: its payload not yet read (the
-/// default, to dispatch on the name first) or read straight into the payload type `T`.
+/// An event in its full form, as [`Envelope::to_json`] writes it, its payload not yet read. One
+/// type for every contract: the envelope's serde code is instantiated once, and each payload type's
+/// once, through the strict reader every decoding path shares.
 #[doc(hidden)]
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
-pub struct WireEvent<'a, T = &'a RawValue> {
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WireEvent<'a> {
     #[serde(borrow)]
     event_name: Cow<'a, str>,
     pub(crate) event_id: EventId,
@@ -43,26 +44,15 @@ pub struct WireEvent<'a, T = &'a RawValue> {
     pub(crate) tags: Vec<String>,
     pub(crate) retry_count: u32,
     // `None` (absent or null) leaves the message to the complete path.
-    payload: Option<T>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
     pub(crate) metadata: Metadata,
 }
 
-/// A payload read with [`strict`](super::strict): structs from objects, enums from strings.
-#[doc(hidden)]
-pub struct StrictPayload<P>(P);
-
-impl<'de, P: Deserialize<'de>> Deserialize<'de> for StrictPayload<P> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        super::strict::deserialize(deserializer).map(StrictPayload)
-    }
-}
-
-/// The event as contract `P`, read in a single pass: for messages whose name leaves one contract.
+/// The event as contract `P`, for messages whose name leaves one contract.
 #[doc(hidden)]
 pub fn decode_typed<P: EventContract>(bytes: &[u8]) -> Option<Envelope<P>> {
-    let mut wire: WireEvent<'_, StrictPayload<P>> = serde_json::from_slice(bytes).ok()?;
-    let payload = wire.payload.take()?.0;
-    wire.accept(payload)
+    WireEvent::parse(bytes)?.decode()
 }
 
 /// `eventName` when the message starts with it, as the encoder writes it, and the version its
@@ -144,7 +134,7 @@ impl<'a> WireEvent<'a> {
     }
 }
 
-impl<T> WireEvent<'_, T> {
+impl WireEvent<'_> {
     /// The envelope around an already typed payload, when every field agrees with contract `P`
     /// and the payload meets its schema.
     fn accept<P: EventContract>(&mut self, payload: P) -> Option<Envelope<P>> {

@@ -20,25 +20,18 @@ pub(crate) fn from_slice<'a, T: de::Deserialize<'a>>(text: &'a [u8]) -> Result<T
     Ok(value)
 }
 
-/// Deserializes `T` from `deserializer` with the same rules.
-pub(crate) fn deserialize<'de, T: de::Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
-    T::deserialize(Strict(deserializer))
-}
-
 struct Strict<D>(D);
 
-/// What the visitor is reading, to refuse the shapes it must not accept.
-#[derive(Clone, Copy, PartialEq)]
-enum Shape {
-    Any,
-    Struct,
-    Enum,
-}
+/// A struct's visitor: only objects reach it. serde_json is asked for a map, so neither its
+/// `deserialize_any` nor the derived `visit_seq` is instantiated for any payload type.
+struct StructOnly<V>(V);
 
-struct StrictVisitor<V> {
-    inner: V,
-    shape: Shape,
-}
+/// An enum's visitor: only strings reach it, as unit variants.
+struct EnumOnly<V>(V);
+
+/// Any other visitor: what it reads inside (an option's value, a sequence's items, a map's
+/// values) is read strictly too.
+struct Nested<V>(V);
 
 struct StrictSeed<S>(S);
 
@@ -46,11 +39,23 @@ struct StrictSeq<A>(A);
 
 struct StrictMap<A>(A);
 
-macro_rules! forward {
+/// Deserializer methods whose values hold nothing nested: the visitor goes through unwrapped.
+macro_rules! direct {
     ($($method:ident),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-                self.0.$method(StrictVisitor { inner: visitor, shape: Shape::Any })
+                self.0.$method(visitor)
+            }
+        )*
+    };
+}
+
+/// Deserializer methods whose values may hold structs or enums.
+macro_rules! nested {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+                self.0.$method(Nested(visitor))
             }
         )*
     };
@@ -59,8 +64,7 @@ macro_rules! forward {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
-    forward!(
-        deserialize_any,
+    direct!(
         deserialize_bool,
         deserialize_i8,
         deserialize_i16,
@@ -79,24 +83,23 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         deserialize_string,
         deserialize_bytes,
         deserialize_byte_buf,
-        deserialize_option,
         deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
         deserialize_identifier,
         deserialize_ignored_any,
     );
 
+    nested!(deserialize_any, deserialize_option, deserialize_seq, deserialize_map);
+
     fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_unit_struct(name, StrictVisitor { inner: visitor, shape: Shape::Any })
+        self.0.deserialize_unit_struct(name, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_newtype_struct(name, StrictVisitor { inner: visitor, shape: Shape::Any })
+        self.0.deserialize_newtype_struct(name, Nested(visitor))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple(len, StrictVisitor { inner: visitor, shape: Shape::Any })
+        self.0.deserialize_tuple(len, Nested(visitor))
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -105,7 +108,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple_struct(name, len, StrictVisitor { inner: visitor, shape: Shape::Any })
+        self.0.deserialize_tuple_struct(name, len, Nested(visitor))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -114,7 +117,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(StrictVisitor { inner: visitor, shape: Shape::Struct })
+        self.0.deserialize_map(StructOnly(visitor))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -123,115 +126,111 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(StrictVisitor { inner: visitor, shape: Shape::Enum })
+        self.0.deserialize_str(EnumOnly(visitor))
     }
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for StructOnly<V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.expecting(f)
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Bool(v), &"a string or an object"));
-        }
-        self.inner.visit_bool(v)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Signed(v), &"a string or an object"));
-        }
-        self.inner.visit_i64(v)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Unsigned(v), &"a string or an object"));
-        }
-        self.inner.visit_u64(v)
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<V::Value, E> {
-        self.inner.visit_i128(v)
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<V::Value, E> {
-        self.inner.visit_u128(v)
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Float(v), &"a string or an object"));
-        }
-        self.inner.visit_f64(v)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        match self.shape {
-            Shape::Any => self.inner.visit_str(v),
-            Shape::Enum => self.inner.visit_enum(v.into_deserializer()),
-            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(v), &"an object")),
-        }
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        match self.shape {
-            Shape::Any => self.inner.visit_borrowed_str(v),
-            Shape::Enum => self.inner.visit_enum(de::value::BorrowedStrDeserializer::new(v)),
-            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(v), &"an object")),
-        }
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        match self.shape {
-            Shape::Any => self.inner.visit_string(v),
-            Shape::Enum => self.inner.visit_enum(v.into_deserializer()),
-            Shape::Struct => Err(E::invalid_type(de::Unexpected::Str(&v), &"an object")),
-        }
-    }
-
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
-        self.inner.visit_bytes(v)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Unit, &"a string or an object"));
-        }
-        self.inner.visit_none()
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.inner.visit_some(Strict(d))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        if self.shape != Shape::Any {
-            return Err(E::invalid_type(de::Unexpected::Unit, &"a string or an object"));
-        }
-        self.inner.visit_unit()
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.inner.visit_newtype_struct(Strict(d))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        if self.shape != Shape::Any {
-            return Err(de::Error::invalid_type(de::Unexpected::Seq, &"a string or an object"));
-        }
-        self.inner.visit_seq(StrictSeq(seq))
+        self.0.expecting(f)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        if self.shape == Shape::Enum {
-            return Err(de::Error::invalid_type(de::Unexpected::Map, &"a string"));
-        }
-        self.inner.visit_map(StrictMap(map))
+        self.0.visit_map(StrictMap(map))
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for EnumOnly<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
+        self.0.visit_enum(v.into_deserializer())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
+        self.0.visit_enum(de::value::BorrowedStrDeserializer::new(v))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
+        self.0.visit_enum(v.into_deserializer())
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Nested<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
+        self.0.visit_bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<V::Value, E> {
+        self.0.visit_i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
+        self.0.visit_u64(v)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<V::Value, E> {
+        self.0.visit_i128(v)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<V::Value, E> {
+        self.0.visit_u128(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        self.0.visit_f64(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
+        self.0.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
+        self.0.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
+        self.0.visit_string(v)
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
+        self.0.visit_bytes(v)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(Strict(d))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(Strict(d))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(StrictSeq(seq))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(StrictMap(map))
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, _data: A) -> Result<V::Value, A::Error> {
@@ -263,7 +262,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(StrictSeed(seed))
+        // Keys are strings or field names: nothing nested.
+        self.0.next_key_seed(seed)
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
@@ -297,6 +297,19 @@ mod tests {
         assert!(serde_json::from_str::<Item>(r#"["a", 2]"#).is_ok(), "serde alone reads a struct from an array");
         assert!(super::from_slice::<Item>(br#"["a", 2]"#).is_err());
         assert!(super::from_slice::<Vec<Item>>(br#"[["a", 2]]"#).is_err());
+    }
+
+    #[test]
+    fn nested_values_are_read_strictly_too() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Order {
+            items: Option<Vec<Item>>,
+            status: std::collections::BTreeMap<String, Status>,
+        }
+        let ok = br#"{"items": [{"id": "a", "qty": 1}], "status": {"x": "open"}}"#;
+        assert!(super::from_slice::<Order>(ok).is_ok());
+        assert!(super::from_slice::<Order>(br#"{"items": [["a", 1]], "status": {}}"#).is_err());
+        assert!(super::from_slice::<Order>(br#"{"items": null, "status": {"x": {"open": null}}}"#).is_err());
     }
 
     #[test]

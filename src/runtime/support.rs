@@ -6,16 +6,20 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Why a string is not one of a generated enum's values (its `FromStr` and `TryFrom` impls), or,
 /// with refined types on, why a value does not meet its newtype's bounds.
 ///
+/// One type for the whole crate, where typify would write an `error` module into every schema
+/// version:
+///
 /// ```
-/// use events::order_shipped_schema::OrderShippedEventPayloadShippingMethod as Method;
-/// let err = "teleport".parse::<Method>().unwrap_err();
+/// let err = events::ConversionError::from("invalid value");
 /// assert_eq!(err.to_string(), "invalid value");
+/// let _: &dyn std::error::Error = &err;
 /// ```
 pub struct ConversionError(Cow<'static, str>);
 
@@ -94,6 +98,26 @@ impl<T> From<T> for Sensitive<T> {
 impl From<&str> for Sensitive<String> {
     fn from(value: &str) -> Self {
         Sensitive(value.to_string())
+    }
+}
+
+impl crate::PayloadSchema {
+    /// The schema compiled once into `cell`. The generated contracts and typed checks call this
+    /// rather than `cell.get_or_init(|| …)`, whose closure would instantiate `OnceLock`'s code once
+    /// per call site.
+    #[doc(hidden)]
+    pub fn cached(
+        cell: &'static OnceLock<crate::PayloadSchema>,
+        schema_json: &'static str,
+        vendored: &'static [(&'static str, &'static str)],
+    ) -> &'static crate::PayloadSchema {
+        cell.get_or_init(|| {
+            if vendored.is_empty() {
+                crate::PayloadSchema::compile(schema_json)
+            } else {
+                crate::PayloadSchema::compile_vendored(schema_json, vendored)
+            }
+        })
     }
 }
 

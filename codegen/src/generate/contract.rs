@@ -34,10 +34,12 @@ pub(super) fn glue(
     let description = c.description.as_deref().map(|d| format!(" {d}")).into_iter();
     let deprecated = deprecated(file);
     let deprecated = deprecated.iter();
-    let compile = if vendored {
-        quote!(crate::PayloadSchema::compile_vendored(SCHEMA_JSON, super::super::VENDORED_SCHEMAS))
+    // Through one non-generic function: a `get_or_init` closure here would instantiate
+    // `OnceLock`'s code once per contract.
+    let vendored = if vendored {
+        quote!(super::super::VENDORED_SCHEMAS)
     } else {
-        quote!(crate::PayloadSchema::compile(SCHEMA_JSON))
+        quote!(&[])
     };
     // Only where the registry had other base URIs: the trait's default is none.
     let formers = if former_uris.is_empty() {
@@ -60,7 +62,7 @@ pub(super) fn glue(
             #formers
             fn payload_schema() -> &'static crate::PayloadSchema {
                 static SCHEMA: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
-                SCHEMA.get_or_init(|| #compile)
+                crate::PayloadSchema::cached(&SCHEMA, SCHEMA_JSON, #vendored)
             }
         }
     };

@@ -218,7 +218,7 @@ impl Gen<'_> {
         quote! {
             {
                 static CHECK: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
-                let check = CHECK.get_or_init(|| crate::PayloadSchema::compile(#schema));
+                let check = crate::PayloadSchema::cached(&CHECK, #schema, &[]);
                 if !check.accepts_str(#expr) { return false; }
             }
         }

@@ -9,6 +9,8 @@
 //! same run, so that the rows compare on one machine at one moment.
 //!
 //!     cargo run --release -p events-conformance --bin build-cost -- --schemas 300
+//!
+//! `build-cost --write-registry DIR N` writes the synthetic registry alone.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -30,6 +32,13 @@ fn main() {
         return measure_child(std::env::args().skip(pos + 1).collect());
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--write-registry DIR N`: the synthetic registry alone, to read or to build by hand.
+    if let [flag, dir, count] = args.as_slice() {
+        if flag == "--write-registry" {
+            let count = count.parse().unwrap_or_else(|_| usage(&format!("--write-registry: `{count}` is not a number")));
+            return synthetic_registry(Path::new(dir), count);
+        }
+    }
     let mut n = 300;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("in the workspace").to_path_buf();
     let mut work = root.join("target/build-cost");
@@ -114,7 +123,7 @@ fn main() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("build-cost: {problem}\nusage: build-cost [--schemas N] [--work DIR] [--also NAME=WORKSPACE]...");
+    eprintln!("build-cost: {problem}\nusage: build-cost [--schemas N] [--work DIR] [--also NAME=WORKSPACE]...\n       build-cost --write-registry DIR N");
     std::process::exit(2)
 }
 

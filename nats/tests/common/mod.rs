@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use events::create_order_schema::CreateOrderCommand;
-use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
+use events::create_order_schema::{latest::OrderItem, CreateOrderCommand, CreateOrderCommandPayload};
+use events::inventory_updated_schema::{InventoryUpdatedIntegrationEvent, InventoryUpdatedIntegrationEventPayload};
 use events::Metadata;
 use events_nats::{Broker, BrokerConfig, LocalServer};
 
@@ -38,18 +38,19 @@ where
 }
 
 pub fn inventory_event(item: &str, quantity: u64) -> InventoryUpdatedIntegrationEvent {
-    let payload = serde_json::from_value(serde_json::json!({
-        "itemId": item, "newQuantity": quantity, "warehouseId": "WH-1"
-    }))
-    .unwrap();
+    let payload = InventoryUpdatedIntegrationEventPayload {
+        item_id: item.into(),
+        new_quantity: quantity,
+        warehouse_id: "WH-1".into(),
+    };
     InventoryUpdatedIntegrationEvent::new(payload, Metadata::new("stock-job", "InventoryService")).unwrap()
 }
 
 pub fn create_order() -> CreateOrderCommand {
-    let payload = serde_json::from_value(serde_json::json!({
-        "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
-    }))
-    .unwrap();
+    let payload = CreateOrderCommandPayload {
+        customer_id: "CUST67890".into(),
+        items: vec![OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+    };
     CreateOrderCommand::new(payload, Metadata::new("user123", "OrderManagementSystem")).unwrap()
 }
 

@@ -42,7 +42,7 @@ pub struct Delivery<P: EventContract> {
 /// use events::inventory_updated_domain_schema::v1_0::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
 /// use events::{Delivery, Disposition, EventStatus, Metadata, Origin, RetryPolicy, SplitMix64};
 ///
-/// let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+/// let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".into(), new_quantity: 90 };
 /// let event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "Inventory")).unwrap();
 /// let delivery = Delivery::new(event, Origin::new("inventory", "reporting"));
 /// let handled: Result<u64, std::io::Error> = Ok(90);
@@ -79,7 +79,7 @@ impl<P: EventContract> Disposition<P> {
     /// ```
     /// # use events::inventory_updated_domain_schema::v1_0::{InventoryUpdatedEvent, InventoryUpdatedEventPayload};
     /// # use events::{Delivery, EventStatus, Metadata, Origin, RetryPolicy, SplitMix64};
-    /// # let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".try_into().unwrap(), new_quantity: 90 };
+    /// # let payload = InventoryUpdatedEventPayload { item_id: "ITEM001".into(), new_quantity: 90 };
     /// # let event = InventoryUpdatedEvent::new(payload, Metadata::new("batchProcessor", "Inventory")).unwrap();
     /// let once = RetryPolicy::new(1, std::time::Duration::ZERO, std::time::Duration::ZERO);
     /// let delivery = Delivery::new(event, Origin::new("inventory", "reporting"));

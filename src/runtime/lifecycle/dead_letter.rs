@@ -72,12 +72,13 @@ impl<P: EventContract> DeadLetter<P> {
 /// transport's delivery count.
 ///
 /// ```
-/// use events::create_order_schema::CreateOrderCommand;
+/// use events::create_order_schema::{latest::OrderItem, CreateOrderCommand, CreateOrderCommandPayload};
 /// use events::{CommandDeadLetter, ErrorInfo, Failure, Origin};
 ///
-/// let payload = serde_json::from_value(serde_json::json!({
-///     "customerId": "CUST67890", "items": [{ "itemId": "ITEM001", "quantity": 2, "price": 100 }]
-/// })).unwrap();
+/// let payload = CreateOrderCommandPayload {
+///     customer_id: "CUST67890".into(),
+///     items: vec![OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+/// };
 /// let command = CreateOrderCommand::new(payload, events::Metadata::new("user123", "Web")).unwrap();
 /// let last = Failure::new(3, chrono::Utc::now(), ErrorInfo::new(&"stock service unreachable"));
 /// let record = CommandDeadLetter::new(command, 3, Origin::new("commands.CreateOrderCommand", "orders"), vec![], last);
