@@ -391,3 +391,142 @@ fn a_registry_of_events_only_builds() {
     let out = cargo(dir, &["build", "--lib"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// With `refined-types = true`, payloads keep typify's newtypes, built through `try_into`; the
+/// typed checks and decoding hold all the same.
+const USE_REFINED: &str = r##"
+use events::order_created_schema::latest::{OrderCreatedEventPayload, OrderCreatedEventPayloadOrderId, OrderItem};
+use events::order_created_schema::OrderCreatedEvent;
+fn main() {
+    let item = OrderItem {
+        item_id: "ITEM001".try_into().unwrap(),
+        quantity: std::num::NonZeroU64::new(2).unwrap(),
+        price: 100.0,
+    };
+    let payload = OrderCreatedEventPayload {
+        order_id: "ORD1".try_into().unwrap(),
+        customer_id: "CUST1".try_into().unwrap(),
+        items: vec![item],
+        total_amount: 200.0,
+        currency: None,
+    };
+    let refused: Result<OrderCreatedEventPayloadOrderId, events::ConversionError> = "".try_into();
+    println!("empty id: {}", refused.unwrap_err());
+    let event = OrderCreatedEvent::new(payload, events::Metadata::new("u1", "Shop")).unwrap();
+    let back = events::AnyEvent::from_json(event.to_json().as_bytes()).unwrap();
+    assert_eq!(back, events::AnyEvent::from(event.clone()));
+    assert!(event.to_json().contains(r#""price":100,"#), "{}", event.to_json());
+    println!("refined ok");
+}
+"##;
+
+#[test]
+fn refined_types_keep_typify_newtypes() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let refined = manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = true\n", 1);
+    assert_ne!(refined, manifest);
+    std::fs::write(dir.join("Cargo.toml"), refined).unwrap();
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
+    std::fs::write(dir.join("examples/use_refined.rs"), USE_REFINED).unwrap();
+    let out = cargo(dir, &["run", "-q", "--example", "use_refined"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("empty id: shorter than 1 characters"), "{stdout}");
+    assert!(stdout.contains("refined ok"), "{stdout}");
+    // A malformed setting names the key.
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = \"yes\"\n", 1),
+    )
+    .unwrap();
+    let out = cargo(dir, &["build", "--lib"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("refined-types must be `true` or `false`"), "{}", text(&out.stderr));
+}
+
+const BILLING_MANIFEST: &str = r#"[package]
+name = "billing-events"
+version = "0.1.0"
+edition = "2021"
+
+[package.metadata.events]
+base-uri = "https://schema-registry.example.com/billing"
+
+[dependencies]
+events = { path = "..", default-features = false }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+
+[build-dependencies]
+events-codegen = { path = "../codegen" }
+
+# The example is a service that also uses the shipped registry.
+[dev-dependencies]
+events = { path = ".." }
+"#;
+
+const BILLING_BUILD: &str = r#"fn main() {
+    if let Err(e) = events_codegen::Config::from_cargo_metadata().and_then(|c| c.compile()) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}
+"#;
+
+const BILLING_LIB: &str = r#"pub use events::runtime::*;
+#[allow(missing_docs, deprecated)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/events.rs"));
+}
+pub use generated::*;
+"#;
+
+/// A service using both registries: each crate's `AnyEvent` decodes its own events only.
+const USE_BOTH: &str = r#"
+use billing_events::payment_received_schema::{PaymentReceivedEvent, PaymentReceivedEventPayload};
+fn main() {
+    let paid = PaymentReceivedEvent::new(
+        PaymentReceivedEventPayload { order_id: "ORD1".into(), amount: 12.5 },
+        billing_events::Metadata::new("u1", "Billing"),
+    ).unwrap();
+    let wire = paid.to_json();
+    assert!(wire.contains("https://schema-registry.example.com/billing/paymentReceivedSchema/1.0"), "{wire}");
+    let back = billing_events::AnyEvent::from_json(wire.as_bytes()).unwrap();
+    assert_eq!(back.event_name(), "PaymentReceivedEvent");
+    let err = events::AnyEvent::from_json(wire.as_bytes()).unwrap_err();
+    println!("shipped registry: {err}");
+    let bad = wire.replace("12.5", "0");
+    println!("billing: {}", billing_events::AnyEvent::from_json(bad.as_bytes()).unwrap_err());
+    println!("both ok");
+}
+"#;
+
+/// A registry split by bounded context: a second crate with its own `schemas/` and the runtime of
+/// `events`, beside the shipped registry, in one service.
+#[test]
+fn a_second_registry_crate_builds_beside_the_shipped_one() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let billing = dir.join("billing-events");
+    std::fs::create_dir_all(billing.join("src")).unwrap();
+    std::fs::create_dir_all(billing.join("schemas/paymentReceivedSchema")).unwrap();
+    std::fs::write(billing.join("Cargo.toml"), BILLING_MANIFEST).unwrap();
+    std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
+    std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
+    let schema = PAYMENT_SCHEMA.replace("PaymentService", "BillingService");
+    std::fs::write(billing.join("schemas/paymentReceivedSchema/1.0.json"), schema).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1)).unwrap();
+    std::fs::create_dir_all(billing.join("examples")).unwrap();
+    std::fs::write(billing.join("examples/use_both.rs"), USE_BOTH).unwrap();
+    let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "use_both"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("shipped registry: ") && stdout.contains("PaymentReceivedEvent"), "{stdout}");
+    assert!(stdout.contains("billing: ") && stdout.contains("/payload/amount"), "{stdout}");
+    assert!(stdout.contains("both ok"), "{stdout}");
+}

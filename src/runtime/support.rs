@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(text(-3.0), "-3");
         assert_eq!(text(0.5), "0.5");
         assert_eq!(text(-0.0), "-0.0");
-        assert_eq!(text(1e300), "1e300");
+        assert_eq!(text(1e300), "1e+300");
         assert_eq!(text(EXACT), "9007199254740992");
         assert_eq!(serde_json::to_string(&Integral(&vec![Some(2.0), None])).unwrap(), "[2,null]");
         let map = BTreeMap::from([("a".to_string(), 1.0), ("b".to_string(), 1.5)]);

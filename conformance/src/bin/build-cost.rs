@@ -1,4 +1,4 @@
-//! `build-cost [--schemas N] [--work DIR] [--also NAME=WORKSPACE]...`
+//! `build-cost [--schemas N] [--work DIR] [--refined] [--also NAME=WORKSPACE]...`
 //!
 //! What a registry of N realistic event schemas costs a service's `cargo build`, side by side in
 //! one run: the generated lines per schema, the debug build of the `events` crate with its
@@ -6,7 +6,8 @@
 //! changed, then built again), beside the floor any consumer of these schemas pays: typify's own
 //! output for the same schemas in a plain crate that decodes and encodes each payload once with
 //! serde_json. `--also` measures other checkouts of this workspace (an older commit) in the
-//! same run, so that the rows compare on one machine at one moment.
+//! same run, so that the rows compare on one machine at one moment; `--refined` adds a row for this
+//! workspace with `refined-types = true`.
 //!
 //!     cargo run --release -p events-conformance --bin build-cost -- --schemas 300
 //!
@@ -43,8 +44,13 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("in the workspace").to_path_buf();
     let mut work = root.join("target/build-cost");
     let mut workspaces = vec![("this workspace".to_string(), root.clone())];
+    let mut refined = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--refined" {
+            refined = true;
+            continue;
+        }
         match (a.as_str(), it.next()) {
             ("--schemas", Some(v)) => n = v.parse().unwrap_or_else(|_| usage(&format!("--schemas {v}: not a number"))),
             ("--work", Some(v)) => work = PathBuf::from(v),
@@ -92,6 +98,19 @@ fn main() {
         fs::write(&edited, text.replacen("\"description\": \"", "\"description\": \"Edited. ", 1)).expect("edit");
         let edit = run_build(&dir, &target, &format!("{name}, edit loop"));
         rows.push((name.clone(), lines as f64 / n as f64, full, Some(edit)));
+        if refined && rows.len() == 2 {
+            // The same registry with typify's refined newtypes (this workspace only: older
+            // checkouts may not know the setting).
+            let dir = work.join("ws-refined");
+            copy_workspace(ws, &dir);
+            let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+            let manifest =
+                manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = true\n", 1);
+            fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
+            synthetic_registry(&dir.join("schemas"), n);
+            let build = run_build(&dir, &target, &format!("{name}, refined-types"));
+            rows.push((format!("{name}, refined-types = true"), generated_lines(&target) as f64 / n as f64, build, None));
+        }
     }
 
     let floor_time = floor.time.as_secs_f64();
@@ -123,7 +142,7 @@ fn main() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("build-cost: {problem}\nusage: build-cost [--schemas N] [--work DIR] [--also NAME=WORKSPACE]...\n       build-cost --write-registry DIR N");
+    eprintln!("build-cost: {problem}\nusage: build-cost [--schemas N] [--work DIR] [--refined] [--also NAME=WORKSPACE]...\n       build-cost --write-registry DIR N");
     std::process::exit(2)
 }
 
