@@ -114,10 +114,11 @@ pub(super) fn integral_numbers(file: &mut syn::File) {
     for item in &mut file.items {
         let syn::Item::Struct(s) = item else { continue };
         for field in s.fields.iter_mut() {
-            let serialized_already = field
-                .attrs
-                .iter()
-                .any(|a| a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("serialize_with"));
+            // The word itself: `deserialize_with` (optional fields have one) is no serializer.
+            let serialized_already = field.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && a.meta.to_token_stream().to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "serialize_with")
+            });
             if holds_f64(&field.ty) && !serialized_already {
                 field.attrs.push(syn::parse_quote!(#[serde(serialize_with = "crate::serialize_integral")]));
             }
@@ -128,6 +129,21 @@ pub(super) fn integral_numbers(file: &mut syn::File) {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn optional_numbers_get_the_integral_encoder_too() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub struct Box {
+                #[serde(default, deserialize_with = "crate::deserialize_present")]
+                pub height: ::std::option::Option<f64>,
+                pub width: f64,
+                pub name: ::std::string::String,
+            }
+        };
+        super::integral_numbers(&mut file);
+        let text = quote::ToTokens::to_token_stream(&file).to_string();
+        assert_eq!(text.matches("\"crate::serialize_integral\"").count(), 2, "{text}");
+    }
 
     #[test]
     fn bounds_go_and_unsigned_integers_stay_unsigned() {
