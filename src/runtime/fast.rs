@@ -6,14 +6,16 @@
 //! names the reason. So both paths accept the same messages and build the same envelopes.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
+use serde::de::{self, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::{
-    CausationId, CommandId, CorrelationId, Envelope, EventContract, EventId, EventStatus, EventType, Metadata,
-    SchemaVersion,
+    CausationId, CommandId, Contract, CorrelationId, Envelope, EventContract, EventId, EventStatus, EventType,
+    Metadata, SchemaVersion,
 };
 
 /// An event in its full form, as [`Envelope::to_json`] writes it, its payload not yet read. One
@@ -49,10 +51,148 @@ pub struct WireEvent<'a> {
     pub(crate) metadata: Metadata,
 }
 
-/// The event as contract `P`, for messages whose name leaves one contract.
+/// The event as contract `P`, read in a single pass: for messages whose name leaves one contract.
+///
+/// The envelope's members are read by [`Members::read`], one function for every contract; what
+/// is instantiated per contract is the loop over the member names and the payload's read.
 #[doc(hidden)]
 pub fn decode_typed<P: EventContract>(bytes: &[u8]) -> Option<Envelope<P>> {
-    WireEvent::parse(bytes)?.decode()
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let (mut wire, payload) = serde::Deserializer::deserialize_map(&mut de, OnePass::<P>(PhantomData)).ok()?;
+    de.end().ok()?;
+    wire.accept(payload?)
+}
+
+/// The members of the full form. An unknown one fails the read: the complete path decides.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Member {
+    EventName,
+    EventId,
+    CorrelationId,
+    CommandId,
+    CausationId,
+    Timestamp,
+    Version,
+    SchemaRef,
+    EventType,
+    EventSource,
+    EventVersion,
+    EventStatus,
+    Tags,
+    RetryCount,
+    Payload,
+    Metadata,
+}
+
+/// The envelope's members as they are read, the same for every contract. Texts are borrowed: one
+/// with an escape fails the read, and the complete path takes the message.
+#[derive(Default)]
+struct Members<'a> {
+    event_name: Option<&'a str>,
+    event_id: Option<EventId>,
+    correlation_id: Option<CorrelationId>,
+    command_id: Option<Option<CommandId>>,
+    causation_id: Option<Option<CausationId>>,
+    timestamp: Option<&'a str>,
+    version: Option<SchemaVersion>,
+    schema_ref: Option<WireSchemaRef<'a>>,
+    event_type: Option<EventType>,
+    event_source: Option<String>,
+    event_version: Option<&'a str>,
+    event_status: Option<EventStatus>,
+    tags: Option<Vec<String>>,
+    retry_count: Option<u32>,
+    metadata: Option<Metadata>,
+}
+
+/// Reads a member's value into its slot, once.
+fn once<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut Option<T>, map: &mut A) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::custom("a member appears twice"));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'a> Members<'a> {
+    /// Reads the value of any member but the payload.
+    fn read<A: MapAccess<'a>>(&mut self, member: Member, map: &mut A) -> Result<(), A::Error> {
+        match member {
+            Member::EventName => once(&mut self.event_name, map),
+            Member::EventId => once(&mut self.event_id, map),
+            Member::CorrelationId => once(&mut self.correlation_id, map),
+            Member::CommandId => once(&mut self.command_id, map),
+            Member::CausationId => once(&mut self.causation_id, map),
+            Member::Timestamp => once(&mut self.timestamp, map),
+            Member::Version => once(&mut self.version, map),
+            Member::SchemaRef => once(&mut self.schema_ref, map),
+            Member::EventType => once(&mut self.event_type, map),
+            Member::EventSource => once(&mut self.event_source, map),
+            Member::EventVersion => once(&mut self.event_version, map),
+            Member::EventStatus => once(&mut self.event_status, map),
+            Member::Tags => once(&mut self.tags, map),
+            Member::RetryCount => once(&mut self.retry_count, map),
+            Member::Metadata => once(&mut self.metadata, map),
+            Member::Payload => Err(de::Error::custom("the payload is the contract's to read")),
+        }
+    }
+
+    /// The full form, when every required member came (`commandId` and `causationId` may not).
+    fn finish(self) -> Option<WireEvent<'a>> {
+        Some(WireEvent {
+            event_name: Cow::Borrowed(self.event_name?),
+            event_id: self.event_id?,
+            correlation_id: self.correlation_id?,
+            command_id: self.command_id.flatten(),
+            causation_id: self.causation_id.flatten(),
+            timestamp: Cow::Borrowed(self.timestamp?),
+            version: self.version?,
+            schema_ref: self.schema_ref?,
+            event_type: self.event_type?,
+            event_source: self.event_source?,
+            event_version: Cow::Borrowed(self.event_version?),
+            event_status: self.event_status?,
+            tags: self.tags?,
+            retry_count: self.retry_count?,
+            payload: None,
+            metadata: self.metadata?,
+        })
+    }
+}
+
+/// A payload read with the strict reader, as every other path reads it.
+struct StrictPayload<P>(P);
+
+impl<'de, P: Contract> Deserialize<'de> for StrictPayload<P> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::runtime::strict::deserialize(deserializer).map(StrictPayload)
+    }
+}
+
+/// The envelope of contract `P` in one pass over the text.
+struct OnePass<P>(PhantomData<P>);
+
+impl<'de, P: Contract> Visitor<'de> for OnePass<P> {
+    type Value = (WireEvent<'de>, Option<P>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event in its full form")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members::default();
+        // `None` inside (a `null` payload) leaves the message to the complete path.
+        let mut payload: Option<Option<StrictPayload<P>>> = None;
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::Payload => once(&mut payload, &mut map)?,
+                other => members.read(other, &mut map)?,
+            }
+        }
+        let wire = members.finish().ok_or_else(|| de::Error::custom("a member is missing"))?;
+        Ok((wire, payload.flatten().map(|p| p.0)))
+    }
 }
 
 /// `eventName` when the message starts with it, as the encoder writes it, and the version its

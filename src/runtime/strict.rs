@@ -20,6 +20,11 @@ pub(crate) fn from_slice<'a, T: de::Deserialize<'a>>(text: &'a [u8]) -> Result<T
     Ok(value)
 }
 
+/// Deserializes `T` from `deserializer` with the same rules.
+pub(crate) fn deserialize<'de, T: de::Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::deserialize(Strict(deserializer))
+}
+
 struct Strict<D>(D);
 
 /// A struct's visitor: only objects reach it. serde_json is asked for a map, so neither its
