@@ -77,15 +77,15 @@ pub mod runtime;
 
 #[doc(hidden)]
 pub use runtime::{
-    decode_typed, deserialize_present, leading_identity, redacted_payload, serialize_integral, upcast_payload, IntegralNumbers,
-    MaskedValues, WireEvent,
+    decode_typed, deserialize_present, leading_identity, redacted_payload, serialize_integral, upcast_payload,
+    IntegralNumbers, MaskedValues, WireEvent,
 };
 pub use runtime::{
     AccessPolicy, AccessRule, BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter,
-    CommandId, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope,
-    ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter,
-    Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy, SchemaIdEntry, SchemaRef,
-    SchemaVersion, Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
+    CommandId, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter, DecodeError, Delivery,
+    Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition,
+    InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy,
+    SchemaIdEntry, SchemaRef, SchemaVersion, Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};

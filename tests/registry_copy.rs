@@ -425,7 +425,8 @@ fn refined_types_keep_typify_newtypes() {
     let copy = copy_workspace();
     let dir = copy.path();
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    let refined = manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = true\n", 1);
+    let refined =
+        manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = true\n", 1);
     assert_ne!(refined, manifest);
     std::fs::write(dir.join("Cargo.toml"), refined).unwrap();
     std::fs::create_dir_all(dir.join("examples")).unwrap();
@@ -518,7 +519,8 @@ fn a_second_registry_crate_builds_beside_the_shipped_one() {
     let schema = PAYMENT_SCHEMA.replace("PaymentService", "BillingService");
     std::fs::write(billing.join("schemas/paymentReceivedSchema/1.0.json"), schema).unwrap();
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1)).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1))
+        .unwrap();
     std::fs::create_dir_all(billing.join("examples")).unwrap();
     std::fs::write(billing.join("examples/use_both.rs"), USE_BOTH).unwrap();
     let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "use_both"]);

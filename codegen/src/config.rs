@@ -137,9 +137,9 @@ impl Config {
                 continue;
             }
             if key == "refined-types" {
-                let on = value.as_bool().ok_or_else(|| {
-                    fail("[package.metadata.events] refined-types must be `true` or `false`".into())
-                })?;
+                let on = value
+                    .as_bool()
+                    .ok_or_else(|| fail("[package.metadata.events] refined-types must be `true` or `false`".into()))?;
                 config.refined_types(on);
                 continue;
             }

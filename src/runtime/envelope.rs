@@ -253,8 +253,7 @@ impl<P: EventContract> Envelope<P> {
     pub fn redacted(&self) -> serde_json::Value {
         // Through the wire text: `to_value` would instantiate each payload's serde code for
         // `serde_json::Value`'s serializer as well, for a logging aid.
-        let mut value: serde_json::Value =
-            serde_json::from_str(&self.to_json()).expect("the wire form parses");
+        let mut value: serde_json::Value = serde_json::from_str(&self.to_json()).expect("the wire form parses");
         crate::runtime::redact::redact(&mut value["payload"], P::payload_schema().schema());
         value
     }

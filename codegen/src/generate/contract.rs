@@ -36,11 +36,7 @@ pub(super) fn glue(
     let deprecated = deprecated.iter();
     // Through one non-generic function: a `get_or_init` closure here would instantiate
     // `OnceLock`'s code once per contract.
-    let vendored = if vendored {
-        quote!(super::super::VENDORED_SCHEMAS)
-    } else {
-        quote!(&[])
-    };
+    let vendored = if vendored { quote!(super::super::VENDORED_SCHEMAS) } else { quote!(&[]) };
     // Only where the registry had other base URIs: the trait's default is none.
     let formers = if former_uris.is_empty() {
         TokenStream::new()

@@ -117,7 +117,11 @@ pub(super) fn integral_numbers(file: &mut syn::File) {
             // The word itself: `deserialize_with` (optional fields have one) is no serializer.
             let serialized_already = field.attrs.iter().any(|a| {
                 a.path().is_ident("serde")
-                    && a.meta.to_token_stream().to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "serialize_with")
+                    && a.meta
+                        .to_token_stream()
+                        .to_string()
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == "serialize_with")
             });
             if holds_f64(&field.ty) && !serialized_already {
                 field.attrs.push(syn::parse_quote!(#[serde(serialize_with = "crate::serialize_integral")]));

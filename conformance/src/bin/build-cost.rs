@@ -36,7 +36,8 @@ fn main() {
     // `--write-registry DIR N`: the synthetic registry alone, to read or to build by hand.
     if let [flag, dir, count] = args.as_slice() {
         if flag == "--write-registry" {
-            let count = count.parse().unwrap_or_else(|_| usage(&format!("--write-registry: `{count}` is not a number")));
+            let count =
+                count.parse().unwrap_or_else(|_| usage(&format!("--write-registry: `{count}` is not a number")));
             return synthetic_registry(Path::new(dir), count);
         }
     }
@@ -67,7 +68,8 @@ fn main() {
     let target = work.join("target");
 
     let mut report = String::new();
-    writeln!(report, "build cost of a registry of {n} synthetic event schemas (debug builds, dependencies built)").unwrap();
+    writeln!(report, "build cost of a registry of {n} synthetic event schemas (debug builds, dependencies built)")
+        .unwrap();
 
     let floor_dir = work.join("floor");
     let floor_lines = floor_crate(&floor_dir, n);
@@ -77,12 +79,8 @@ fn main() {
     floor_full(&floor_dir, n);
     let floor = run_build(&floor_dir, &target, "floor");
 
-    let mut rows = vec![(
-        "typify's output in a plain crate (the floor)".to_string(),
-        floor_lines as f64 / n as f64,
-        floor,
-        None,
-    )];
+    let mut rows =
+        vec![("typify's output in a plain crate (the floor)".to_string(), floor_lines as f64 / n as f64, floor, None)];
     for (name, ws) in &workspaces {
         let dir = work.join(format!("ws{}", rows.len()));
         copy_workspace(ws, &dir);
@@ -104,12 +102,20 @@ fn main() {
             let dir = work.join("ws-refined");
             copy_workspace(ws, &dir);
             let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
-            let manifest =
-                manifest.replacen("[package.metadata.events]\n", "[package.metadata.events]\nrefined-types = true\n", 1);
+            let manifest = manifest.replacen(
+                "[package.metadata.events]\n",
+                "[package.metadata.events]\nrefined-types = true\n",
+                1,
+            );
             fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
             synthetic_registry(&dir.join("schemas"), n);
             let build = run_build(&dir, &target, &format!("{name}, refined-types"));
-            rows.push((format!("{name}, refined-types = true"), generated_lines(&target) as f64 / n as f64, build, None));
+            rows.push((
+                format!("{name}, refined-types = true"),
+                generated_lines(&target) as f64 / n as f64,
+                build,
+                None,
+            ));
         }
     }
 
@@ -122,7 +128,10 @@ fn main() {
     .unwrap();
     for (name, lines, build, edit) in &rows {
         let (edit_time, edit_ratio) = match edit {
-            Some(e) => (format!("{:.1}s", e.time.as_secs_f64()), format!("{:.2}x", e.time.as_secs_f64() / build.time.as_secs_f64())),
+            Some(e) => (
+                format!("{:.1}s", e.time.as_secs_f64()),
+                format!("{:.2}x", e.time.as_secs_f64() / build.time.as_secs_f64()),
+            ),
             None => ("".into(), "".into()),
         };
         writeln!(
@@ -151,12 +160,7 @@ fn usage(problem: &str) -> ! {
 fn run_build(dir: &Path, target: &Path, what: &str) -> Build {
     let exe = std::env::current_exe().expect("own executable");
     let start = Instant::now();
-    let out = Command::new(exe)
-        .arg("--measure-child")
-        .arg(dir)
-        .arg(target)
-        .output()
-        .expect("run the measuring child");
+    let out = Command::new(exe).arg("--measure-child").arg(dir).arg(target).output().expect("run the measuring child");
     let time = start.elapsed();
     if !out.status.success() {
         eprintln!("{what}: the build failed\n{}", String::from_utf8_lossy(&out.stderr));
