@@ -68,41 +68,54 @@ fn main() {
     let target = work.join("target");
 
     let mut report = String::new();
-    writeln!(report, "build cost of a registry of {n} synthetic event schemas (debug builds, dependencies built)")
-        .unwrap();
 
+    // The floors: typify's own output for each registry, in a plain crate.
     let floor_dir = work.join("floor");
-    let floor_lines = floor_crate(&floor_dir, n);
+    write_floor_manifest(&floor_dir);
     eprintln!("floor crate: warming its dependencies");
-    floor_warm(&floor_dir);
+    let one = (0..1).map(synthetic_typify_output).collect::<Vec<_>>();
+    write_floor(&floor_dir, &one);
     run_build(&floor_dir, &target, "floor warm-up");
-    floor_full(&floor_dir, n);
-    let floor = run_build(&floor_dir, &target, "floor");
+    let synthetic_floor = (0..n).map(synthetic_typify_output).collect::<Vec<_>>();
+    write_floor(&floor_dir, &synthetic_floor);
+    let floor = run_build(&floor_dir, &target, "floor, synthetic registry");
+    let mut synthetic = vec![Row::new("typify's output in a plain crate (the floor)", &synthetic_floor, n, floor)];
+    let shipped_floor = shipped_typify_output(&root);
+    let shipped_n = shipped_floor.len();
+    write_floor(&floor_dir, &shipped_floor);
+    let floor = run_build(&floor_dir, &target, "floor, shipped registry");
+    let mut shipped = vec![Row::new("typify's output in a plain crate (the floor)", &shipped_floor, shipped_n, floor)];
 
-    let mut rows =
-        vec![("typify's output in a plain crate (the floor)".to_string(), floor_lines as f64 / n as f64, floor, None)];
-    for (name, ws) in &workspaces {
-        let dir = work.join(format!("ws{}", rows.len()));
+    for (i, (name, ws)) in workspaces.iter().enumerate() {
+        let dir = work.join(format!("ws{i}"));
         copy_workspace(ws, &dir);
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+        // The synthetic events have sources of their own: the shipped access rules would refuse them.
+        fs::write(dir.join("Cargo.toml"), without_access(&manifest)).expect("manifest");
         eprintln!("{name}: warming the dependencies with a one-schema registry");
         synthetic_registry(&dir.join("schemas"), 1);
         run_build(&dir, &target, "warm-up");
         synthetic_registry(&dir.join("schemas"), n);
         let full = run_build(&dir, &target, name);
         let lines = generated_lines(&target);
-        // The edit loop: a description is the smallest change a schema sees.
-        let edited = dir.join(format!("schemas/subject{}Schema/1.0.json", n / 2));
-        let text = fs::read_to_string(&edited).expect("schema");
-        fs::write(&edited, text.replacen("\"description\": \"", "\"description\": \"Edited. ", 1)).expect("edit");
-        let edit = run_build(&dir, &target, &format!("{name}, edit loop"));
-        rows.push((name.clone(), lines as f64 / n as f64, full, Some(edit)));
-        if refined && rows.len() == 2 {
-            // The same registry with typify's refined newtypes (this workspace only: older
+        let edit = edit_loop(&dir, &target, &format!("schemas/subject{}Schema/1.0.json", n / 2), name);
+        synthetic.push(Row { name: name.clone(), lines: lines as f64 / n as f64, build: full, edit: Some(edit) });
+
+        // The shipped registry, with its manifest as written.
+        let _ = fs::remove_dir_all(dir.join("schemas"));
+        copy_dir(&ws.join("schemas"), &dir.join("schemas"));
+        fs::write(dir.join("Cargo.toml"), &manifest).expect("manifest");
+        let full = run_build(&dir, &target, &format!("{name}, shipped registry"));
+        let lines = generated_lines(&target);
+        let edit = edit_loop(&dir, &target, "schemas/orderShippedSchema/1.0.json", name);
+        shipped.push(Row { name: name.clone(), lines: lines as f64 / shipped_n as f64, build: full, edit: Some(edit) });
+
+        if refined && i == 0 {
+            // The synthetic registry with typify's refined newtypes (this workspace only: older
             // checkouts may not know the setting).
             let dir = work.join("ws-refined");
             copy_workspace(ws, &dir);
-            let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
-            let manifest = manifest.replacen(
+            let manifest = without_access(&manifest).replacen(
                 "[package.metadata.events]\n",
                 "[package.metadata.events]\nrefined-types = true\n",
                 1,
@@ -110,44 +123,70 @@ fn main() {
             fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
             synthetic_registry(&dir.join("schemas"), n);
             let build = run_build(&dir, &target, &format!("{name}, refined-types"));
-            rows.push((
-                format!("{name}, refined-types = true"),
-                generated_lines(&target) as f64 / n as f64,
-                build,
-                None,
-            ));
+            let lines = generated_lines(&target) as f64 / n as f64;
+            synthetic.push(Row { name: format!("{name}, refined-types = true"), lines, build, edit: None });
         }
     }
+    table(&mut report, &format!("a registry of {n} synthetic event schemas"), &synthetic);
+    table(&mut report, &format!("the shipped registry ({shipped_n} schema versions)"), &shipped);
+    println!("{report}");
+}
 
-    let floor_time = floor.time.as_secs_f64();
+/// One row of a table: lines generated per schema, the build, and the edit loop.
+struct Row {
+    name: String,
+    lines: f64,
+    build: Build,
+    edit: Option<Build>,
+}
+
+impl Row {
+    fn new(name: &str, code: &[Typified], n: usize, build: Build) -> Row {
+        let lines = code.iter().map(|(_, c)| c.lines().count()).sum::<usize>() as f64 / n as f64;
+        Row { name: name.to_string(), lines, build, edit: None }
+    }
+}
+
+/// The rows, each build also as a ratio to the first row's, the floor.
+fn table(report: &mut String, title: &str, rows: &[Row]) {
+    writeln!(report, "build cost of {title} (debug builds, dependencies built)").unwrap();
     writeln!(
         report,
         "{:<48} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}",
         "", "lines/sch", "build", "/floor", "peak MiB", "edit loop", "/build"
     )
     .unwrap();
-    for (name, lines, build, edit) in &rows {
-        let (edit_time, edit_ratio) = match edit {
-            Some(e) => (
-                format!("{:.1}s", e.time.as_secs_f64()),
-                format!("{:.2}x", e.time.as_secs_f64() / build.time.as_secs_f64()),
-            ),
-            None => ("".into(), "".into()),
+    let floor = rows[0].build.time.as_secs_f64();
+    for row in rows {
+        let build = row.build.time.as_secs_f64();
+        let (edit_time, edit_ratio) = match row.edit {
+            Some(e) => (format!("{:.1}s", e.time.as_secs_f64()), format!("{:.2}x", e.time.as_secs_f64() / build)),
+            None => (String::new(), String::new()),
         };
         writeln!(
             report,
             "{:<48} {:>10.0} {:>9.1}s {:>7.2}x {:>10.0} {:>10} {:>8}",
-            name,
-            lines,
-            build.time.as_secs_f64(),
-            build.time.as_secs_f64() / floor_time,
-            build.peak_mib,
+            row.name,
+            row.lines,
+            build,
+            build / floor,
+            row.build.peak_mib,
             edit_time,
             edit_ratio
         )
         .unwrap();
     }
-    println!("{report}");
+    writeln!(report).unwrap();
+}
+
+/// One schema's description edited (the smallest change a schema sees), then built again.
+fn edit_loop(dir: &Path, target: &Path, schema: &str, name: &str) -> Build {
+    let edited = dir.join(schema);
+    let text = fs::read_to_string(&edited).expect("schema");
+    let changed = text.replacen("\"description\": \"", "\"description\": \"Edited. ", 1);
+    assert_ne!(changed, text, "{schema} has no description to edit");
+    fs::write(&edited, changed).expect("edit");
+    run_build(dir, target, &format!("{name}, edit loop"))
 }
 
 fn usage(problem: &str) -> ! {
@@ -194,8 +233,7 @@ fn measure_child(args: Vec<String>) {
     println!("{}", usage.ru_maxrss);
 }
 
-/// Copies what building `events` needs (the list in tests/workspace-copy.txt) without its access
-/// rules, whose services the synthetic events do not use.
+/// Copies what building `events` needs (the list in tests/workspace-copy.txt), but its registry.
 fn copy_workspace(ws: &Path, dir: &Path) {
     let list = fs::read_to_string(ws.join("tests/workspace-copy.txt")).expect("the workspace's copy list");
     for entry in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -208,7 +246,10 @@ fn copy_workspace(ws: &Path, dir: &Path) {
             }
         }
     }
-    let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+}
+
+/// The manifest without its `[package.metadata.events.access]` tables.
+fn without_access(manifest: &str) -> String {
     let mut kept = String::new();
     let mut skipping = false;
     for line in manifest.lines() {
@@ -220,7 +261,7 @@ fn copy_workspace(ws: &Path, dir: &Path) {
             kept.push('\n');
         }
     }
-    fs::write(dir.join("Cargo.toml"), kept).expect("manifest");
+    kept
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -322,43 +363,56 @@ fn synthetic_registry(dir: &Path, n: usize) {
     }
 }
 
-/// The floor crate's manifest and a one-schema library, to build its dependencies first.
-fn floor_warm(dir: &Path) {
-    fs::create_dir_all(dir.join("src")).expect("folder");
-    fs::write(dir.join("src/lib.rs"), floor_lib(1)).expect("write");
-}
-
-fn floor_full(dir: &Path, n: usize) {
-    fs::write(dir.join("src/lib.rs"), floor_lib(n)).expect("write");
-}
-
-/// typify's output for schema `i`, self-contained (the shared definitions inlined).
-fn typify_output(i: usize) -> String {
+/// typify's output for synthetic schema `i`, self-contained (the shared definitions inlined).
+fn synthetic_typify_output(i: usize) -> Typified {
     let mut s = schema(i, "#/definitions/");
-    s["title"] = json!(format!("Subject{i}EventPayload"));
     s["definitions"] = shared();
-    let root: schemars::schema::RootSchema = serde_json::from_value(s).expect("a schema schemars reads");
+    typify_output(s, &format!("Subject{i}EventPayload"))
+}
+
+/// typify's output for each schema version of the shipped registry, bundled as the build bundles it.
+fn shipped_typify_output(root: &Path) -> Vec<Typified> {
+    let config = events_codegen::Config::from_manifest(&root.join("Cargo.toml")).expect("the manifest");
+    let inspection = config.inspect().expect("the shipped registry checks");
+    inspection
+        .registry()
+        .files()
+        .map(|f| {
+            let bundled = inspection.bundled(f).expect("a checked file is bundled").clone();
+            typify_output(bundled, &events_codegen::payload_name(&f.contract.name))
+        })
+        .collect()
+}
+
+/// A payload type's name and typify's own output for its self-contained schema.
+type Typified = (String, String);
+
+/// typify's own output for a self-contained schema whose root type is `payload`.
+fn typify_output(mut schema: Value, payload: &str) -> Typified {
+    schema["title"] = json!(payload);
+    let root: schemars::schema::RootSchema = serde_json::from_value(schema).expect("a schema schemars reads");
     let mut space = typify::TypeSpace::new(typify::TypeSpaceSettings::default().with_derive("PartialEq".into()));
     space.add_root_schema(root).expect("typify takes the schema");
     let file: syn::File = syn::parse2(space.to_stream()).expect("typify's output parses");
-    prettyplease::unparse(&file)
+    (payload.to_string(), prettyplease::unparse(&file))
 }
 
-fn floor_lib(n: usize) -> String {
+/// The floor crate's library: one module per schema, each with the round trip a consumer's code
+/// would add.
+fn write_floor(dir: &Path, code: &[Typified]) {
     let mut lib = String::from("#![allow(clippy::all, dead_code)]\n");
-    for i in 0..n {
+    for (i, (payload, c)) in code.iter().enumerate() {
         writeln!(
             lib,
-            "pub mod s{i} {{\n{}\n/// Decodes and encodes a payload once.\npub fn round_trip(text: &str) -> String {{ let p: Subject{i}EventPayload = serde_json::from_str(text).unwrap(); serde_json::to_string(&p).unwrap() }}\n}}",
-            typify_output(i)
+            "pub mod s{i} {{\n{c}\n/// Decodes and encodes a payload once.\npub fn round_trip(text: &str) -> String {{ let p: {payload} = serde_json::from_str(text).unwrap(); serde_json::to_string(&p).unwrap() }}\n}}"
         )
         .unwrap();
     }
-    lib
+    fs::write(dir.join("src/lib.rs"), lib).expect("write");
 }
 
-/// Writes the floor crate for `n` schemas; returns the lines of typify's output.
-fn floor_crate(dir: &Path, n: usize) -> usize {
+/// The floor crate's manifest: what typify's output needs.
+fn write_floor_manifest(dir: &Path) {
     fs::create_dir_all(dir.join("src")).expect("folder");
     fs::write(
         dir.join("Cargo.toml"),
@@ -373,10 +427,10 @@ serde = { version = "1", features = ["derive"] }
 serde_json = "1"
 chrono = { version = "0.4", default-features = false, features = ["std", "clock", "serde"] }
 regress = "0.12"
+uuid = { version = "1", features = ["serde"] }
 
 [workspace]
 "#,
     )
     .expect("write");
-    (0..n).map(|i| typify_output(i).lines().count()).sum()
 }
