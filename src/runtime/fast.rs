@@ -19,34 +19,27 @@ use crate::{
 };
 
 /// An event in its full form, as [`Envelope::to_json`] writes it, its payload not yet read. One
-/// type for every contract: the envelope's serde code is instantiated once, and each payload type's
-/// once, through the strict reader every decoding path shares.
+/// type for every contract, its members read by [`Members::read`]: the envelope's serde code is
+/// instantiated once, and each payload type's once, through the strict reader every decoding path
+/// shares. Texts are borrowed: one with an escape fails the read, and the complete path takes the
+/// message.
 #[doc(hidden)]
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WireEvent<'a> {
-    #[serde(borrow)]
-    event_name: Cow<'a, str>,
+    event_name: &'a str,
     pub(crate) event_id: EventId,
     pub(crate) correlation_id: CorrelationId,
-    #[serde(default)]
     pub(crate) command_id: Option<CommandId>,
-    #[serde(default)]
     pub(crate) causation_id: Option<CausationId>,
-    #[serde(borrow)]
-    timestamp: Cow<'a, str>,
+    timestamp: &'a str,
     version: SchemaVersion,
-    #[serde(borrow)]
     schema_ref: WireSchemaRef<'a>,
     event_type: EventType,
     pub(crate) event_source: String,
-    #[serde(borrow)]
-    event_version: Cow<'a, str>,
+    event_version: &'a str,
     pub(crate) event_status: EventStatus,
     pub(crate) tags: Vec<String>,
     pub(crate) retry_count: u32,
     // `None` (absent or null) leaves the message to the complete path.
-    #[serde(borrow)]
     payload: Option<&'a RawValue>,
     pub(crate) metadata: Metadata,
 }
@@ -58,9 +51,10 @@ pub struct WireEvent<'a> {
 #[doc(hidden)]
 pub fn decode_typed<P: EventContract>(bytes: &[u8]) -> Option<Envelope<P>> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let (mut wire, payload) = serde::Deserializer::deserialize_map(&mut de, OnePass::<P>(PhantomData)).ok()?;
+    let (mut wire, payload) =
+        serde::Deserializer::deserialize_map(&mut de, OnePass::<StrictPayload<P>>(PhantomData)).ok()?;
     de.end().ok()?;
-    wire.accept(payload?)
+    wire.accept(payload?.0)
 }
 
 /// The members of the full form. An unknown one fails the read: the complete path decides.
@@ -85,8 +79,7 @@ enum Member {
     Metadata,
 }
 
-/// The envelope's members as they are read, the same for every contract. Texts are borrowed: one
-/// with an escape fails the read, and the complete path takes the message.
+/// The envelope's members as they are read, the same for every contract.
 #[derive(Default)]
 struct Members<'a> {
     event_name: Option<&'a str>,
@@ -141,17 +134,17 @@ impl<'a> Members<'a> {
     /// The full form, when every required member came (`commandId` and `causationId` may not).
     fn finish(self) -> Option<WireEvent<'a>> {
         Some(WireEvent {
-            event_name: Cow::Borrowed(self.event_name?),
+            event_name: self.event_name?,
             event_id: self.event_id?,
             correlation_id: self.correlation_id?,
             command_id: self.command_id.flatten(),
             causation_id: self.causation_id.flatten(),
-            timestamp: Cow::Borrowed(self.timestamp?),
+            timestamp: self.timestamp?,
             version: self.version?,
             schema_ref: self.schema_ref?,
             event_type: self.event_type?,
             event_source: self.event_source?,
-            event_version: Cow::Borrowed(self.event_version?),
+            event_version: self.event_version?,
             event_status: self.event_status?,
             tags: self.tags?,
             retry_count: self.retry_count?,
@@ -170,11 +163,12 @@ impl<'de, P: Contract> Deserialize<'de> for StrictPayload<P> {
     }
 }
 
-/// The envelope of contract `P` in one pass over the text.
-struct OnePass<P>(PhantomData<P>);
+/// The full form in one pass over the text, its payload read as `T`: the typed payload of one
+/// contract, or the raw text for [`WireEvent::parse`].
+struct OnePass<T>(PhantomData<T>);
 
-impl<'de, P: Contract> Visitor<'de> for OnePass<P> {
-    type Value = (WireEvent<'de>, Option<P>);
+impl<'de, T: Deserialize<'de>> Visitor<'de> for OnePass<T> {
+    type Value = (WireEvent<'de>, Option<T>);
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an event in its full form")
@@ -183,7 +177,7 @@ impl<'de, P: Contract> Visitor<'de> for OnePass<P> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = Members::default();
         // `None` inside (a `null` payload) leaves the message to the complete path.
-        let mut payload: Option<Option<StrictPayload<P>>> = None;
+        let mut payload: Option<Option<T>> = None;
         while let Some(member) = map.next_key::<Member>()? {
             match member {
                 Member::Payload => once(&mut payload, &mut map)?,
@@ -191,7 +185,7 @@ impl<'de, P: Contract> Visitor<'de> for OnePass<P> {
             }
         }
         let wire = members.finish().ok_or_else(|| de::Error::custom("a member is missing"))?;
-        Ok((wire, payload.flatten().map(|p| p.0)))
+        Ok((wire, payload.flatten()))
     }
 }
 
@@ -252,7 +246,12 @@ pub(crate) fn parse_utc(text: &str) -> Result<DateTime<Utc>, String> {
 impl<'a> WireEvent<'a> {
     /// Reads the full form; `None` for anything else.
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
-        serde_json::from_slice(bytes).ok()
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let (mut wire, payload) =
+            serde::Deserializer::deserialize_map(&mut de, OnePass::<&'a RawValue>(PhantomData)).ok()?;
+        de.end().ok()?;
+        wire.payload = payload;
+        Some(wire)
     }
 
     /// The event as contract `P`, when every field agrees with it and the typed payload meets its
@@ -265,7 +264,7 @@ impl<'a> WireEvent<'a> {
 
     /// `eventName`.
     pub fn name(&self) -> &str {
-        &self.event_name
+        self.event_name
     }
 
     /// `schemaRef.version`.
@@ -289,7 +288,7 @@ impl WireEvent<'_> {
         if !identity {
             return None;
         }
-        let timestamp = parse_utc(&self.timestamp).ok()?;
+        let timestamp = parse_utc(self.timestamp).ok()?;
         if !payload.typed_valid() {
             return None;
         }
