@@ -7,6 +7,7 @@
 //! status 1 when generation panics, generated code does not compile, a decode panics, an invalid
 //! payload is accepted, or an accepted payload does not encode back to itself.
 
+mod copy;
 mod report;
 mod suite;
 mod workspace;

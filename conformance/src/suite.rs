@@ -179,21 +179,6 @@ pub fn corpus(dir: &Path) -> Result<Vec<Group>, String> {
 /// Where the suite's remote documents are served from, and the registry folder that vendors them.
 pub const REMOTES: (&str, &str) = ("http://localhost:1234/", "_remotes");
 
-/// Copies a folder and everything below it.
-pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes the registry folder: one subject per group, version 1.0, and the suite's remote
 /// documents vendored under [`REMOTES`].
 pub fn write_registry(groups: &[Group], suite: Option<&Path>, dir: &Path) -> std::io::Result<()> {
@@ -201,7 +186,7 @@ pub fn write_registry(groups: &[Group], suite: Option<&Path>, dir: &Path) -> std
         fs::remove_dir_all(dir)?;
     }
     match suite {
-        Some(suite) => copy_dir(&suite.join("remotes"), &dir.join(REMOTES.1))?,
+        Some(suite) => crate::copy::copy_dir(&suite.join("remotes"), &dir.join(REMOTES.1))?,
         None => fs::create_dir_all(dir.join(REMOTES.1))?,
     }
     for g in groups {

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::suite::copy_dir;
+use crate::copy::{copy_dir, copy_listed, without_access};
 
 /// The runner, compiled inside the copy.
 const RUNNER: &str = include_str!("../runner/conformance_runner.rs");
@@ -23,21 +23,7 @@ pub fn prepare(workspace: &Path, registry: &Path, dir: &Path) -> std::io::Result
         format!("{manifest}\n[package.metadata.events.vendor]\n\"{prefix}\" = \"{folder}\"\n"),
     )?;
     // Everything a copy needs but the manifest (written above) and the registry (the one under test).
-    let entries = include_str!("../../tests/workspace-copy.txt").lines().map(str::trim);
-    for entry in entries.filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "Cargo.toml" && *l != "schemas/") {
-        match entry.strip_suffix('/') {
-            Some(folder) => {
-                let _ = fs::remove_dir_all(dir.join(folder));
-                copy_dir(&workspace.join(folder), &dir.join(folder))?;
-            }
-            None => {
-                if let Some(parent) = dir.join(entry).parent() {
-                    fs::create_dir_all(parent)?;
-                }
-                fs::copy(workspace.join(entry), dir.join(entry))?;
-            }
-        }
-    }
+    copy_listed(include_str!("../../tests/workspace-copy.txt"), workspace, dir, &["Cargo.toml", "schemas/"])?;
     let _ = fs::remove_dir_all(dir.join("schemas"));
     copy_dir(registry, &dir.join("schemas"))?;
     fs::create_dir_all(dir.join("examples"))?;
@@ -121,21 +107,4 @@ pub fn run(runner: &Path, cases: &Path) -> Result<String, String> {
         return Err(format!("the runner failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The manifest without its `[package.metadata.events.access]` tables.
-fn without_access(manifest: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in manifest.lines() {
-        let header = line.trim_start().starts_with('[');
-        if header {
-            skipping = line.trim().starts_with("[package.metadata.events.access");
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }

@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[path = "../copy.rs"]
+mod copy;
+use copy::{copy_dir, copy_listed, without_access};
+
 /// One measured build: wall time and the peak resident memory of the largest process in it.
 #[derive(Clone, Copy)]
 struct Build {
@@ -103,7 +107,7 @@ fn main() {
 
         // The shipped registry, with its manifest as written.
         let _ = fs::remove_dir_all(dir.join("schemas"));
-        copy_dir(&ws.join("schemas"), &dir.join("schemas"));
+        copy_dir(&ws.join("schemas"), &dir.join("schemas")).expect("copy the registry");
         fs::write(dir.join("Cargo.toml"), &manifest).expect("manifest");
         let full = run_build(&dir, &target, &format!("{name}, shipped registry"));
         let lines = generated_lines(&target);
@@ -236,44 +240,7 @@ fn measure_child(args: Vec<String>) {
 /// Copies what building `events` needs (the list in tests/workspace-copy.txt), but its registry.
 fn copy_workspace(ws: &Path, dir: &Path) {
     let list = fs::read_to_string(ws.join("tests/workspace-copy.txt")).expect("the workspace's copy list");
-    for entry in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        match entry.strip_suffix('/') {
-            Some("schemas") => {}
-            Some(folder) => copy_dir(&ws.join(folder), &dir.join(folder)),
-            None => {
-                fs::create_dir_all(dir.join(entry).parent().expect("a parent")).expect("folder");
-                fs::copy(ws.join(entry), dir.join(entry)).expect("copy a file");
-            }
-        }
-    }
-}
-
-/// The manifest without its `[package.metadata.events.access]` tables.
-fn without_access(manifest: &str) -> String {
-    let mut kept = String::new();
-    let mut skipping = false;
-    for line in manifest.lines() {
-        if line.trim_start().starts_with('[') {
-            skipping = line.trim().starts_with("[package.metadata.events.access");
-        }
-        if !skipping {
-            kept.push_str(line);
-            kept.push('\n');
-        }
-    }
-    kept
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("folder");
-    for entry in fs::read_dir(from).expect("read a folder").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()));
-        } else {
-            fs::copy(&path, to.join(entry.file_name())).expect("copy a file");
-        }
-    }
+    copy_listed(&list, ws, dir, &["schemas/"]).expect("copy the workspace");
 }
 
 /// Lines of the newest generated `events.rs` under the target folder.
