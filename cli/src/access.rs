@@ -8,7 +8,8 @@ use events_broker::Secrets;
 use events_codegen::registry::{ContractKind, Registry};
 use events_codegen::Config;
 
-use crate::tools::{self, FINDINGS, USAGE};
+use crate::failure::{Failure, FailureKind, Outcome};
+use crate::tools;
 
 /// The rules of a registry read from disk, one per contract name (its newest version states it).
 pub fn policy(registry: &Registry) -> Policy {
@@ -32,42 +33,24 @@ pub fn policy(registry: &Registry) -> Policy {
 }
 
 /// `events nats-config`.
-pub fn nats_config(config: &Config, secrets: &Path, out: Option<&Path>) -> u8 {
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
+pub fn nats_config(config: &Config, secrets: &Path, out: Option<&Path>) -> Result<Outcome, Failure> {
+    let registry = tools::load(config)?;
     let policy = policy(registry.registry());
-    let secrets = match Secrets::open(secrets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return USAGE;
-        }
-    };
+    let secrets =
+        Secrets::open(secrets).map_err(|e| Failure::caused(FailureKind::Usage, "cannot open the secrets folder", e))?;
     let mut hashes = BTreeMap::new();
     for user in policy.users() {
-        match secrets.ensure(user) {
-            Ok(credentials) => {
-                hashes.insert(user.to_string(), credentials.hash());
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return FINDINGS;
-            }
-        }
+        let credentials = secrets.ensure(user).map_err(|e| {
+            Failure::caused(FailureKind::Io, format!("cannot read or make the credentials of {user}"), e)
+        })?;
+        hashes.insert(user.to_string(), credentials.hash());
     }
     let text = policy.render(|u| hashes[u].clone());
-    let written = match out {
-        Some(path) => std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    };
-    if let Err(e) = written {
-        eprintln!("error: cannot write the configuration to {e}");
-        return FINDINGS;
+    match out {
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            Failure::caused(FailureKind::Io, format!("cannot write the configuration to {}", path.display()), e)
+        })?,
+        None => print!("{text}"),
     }
     eprintln!(
         "{} users ({} operator{}); each service's credentials: {}",
@@ -76,5 +59,5 @@ pub fn nats_config(config: &Config, secrets: &Path, out: Option<&Path>) -> u8 {
         if policy.operators.len() == 1 { "" } else { "s" },
         secrets.path_of("<service>").display()
     );
-    0
+    Ok(Outcome::Clean)
 }

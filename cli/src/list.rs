@@ -7,8 +7,9 @@ use events_codegen::registry::{ContractKind, Registry, SchemaFile};
 use events_codegen::Config;
 use serde_json::{json, Value};
 
+use crate::failure::{Failure, FailureKind, Outcome};
 use crate::progress::Progress;
-use crate::tools::{self, FINDINGS};
+use crate::tools;
 
 /// What the generator made of a payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,14 +41,12 @@ impl Typing {
     }
 }
 
-pub fn run(config: &Config, json: bool, with_types: bool) -> u8 {
+pub fn run(config: &Config, json: bool, with_types: bool) -> Result<Outcome, Failure> {
     let mut progress = Progress::new();
     progress.stage("checking the registry…");
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let mut status = 0;
+    let registry = tools::load(config)?;
+    // Without the types the list is still printed, with `-` for them; the failure comes after it.
+    let mut untyped = None;
     let mut typing: BTreeMap<String, Typing> = BTreeMap::new();
     if with_types {
         let n = registry.registry().files().count();
@@ -64,12 +63,7 @@ pub fn run(config: &Config, json: bool, with_types: bool) -> u8 {
                     typing.entry(f.display.clone()).or_insert(Typing::Typed);
                 }
             }
-            Err(e) => {
-                drop(progress);
-                eprint!("{e}");
-                progress = Progress::new();
-                status = FINDINGS;
-            }
+            Err(e) => untyped = Some(Failure::from(e)),
         }
     }
     drop(progress);
@@ -87,10 +81,11 @@ pub fn run(config: &Config, json: bool, with_types: bool) -> u8 {
     } else {
         table(&mut out, registry.registry(), registry.registry().files().map(|f| (f, typing_of(f))).collect())
     };
-    if written.is_err() {
-        return FINDINGS;
+    written.map_err(|e| Failure::caused(FailureKind::Io, "cannot write the list to standard output", e))?;
+    match untyped {
+        Some(failure) => Err(failure),
+        None => Ok(Outcome::Clean),
     }
-    status
 }
 
 fn kind(f: &SchemaFile) -> (&'static str, Option<&'static str>) {

@@ -24,6 +24,7 @@ mod catalog;
 mod check;
 mod decode;
 mod example;
+mod failure;
 mod list;
 mod progress;
 mod registry_args;
@@ -36,6 +37,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use failure::Failure;
 use registry_args::RegistryArgs;
 
 /// The registry's command-line tool.
@@ -180,22 +182,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match cli.registry.config() {
         Ok(config) => config,
-        Err(tools::Failure { message, status }) => {
-            eprint!("{message}");
-            return ExitCode::from(status);
-        }
+        Err(failure) => return report(&failure),
     };
-    let status = match cli.command {
+    let ended = match cli.command {
         Command::List { json, no_types } => list::run(&config, json, !no_types),
         Command::Validate { files, json, quiet } => validate::run(&config, &files, json, quiet),
         Command::Example { contract, all: true, json, .. } => example::run_all(&config, contract.as_deref(), json),
         Command::Example { contract: Some(contract), .. } => example::run(&config, &contract),
-        Command::Example { contract: None, .. } => {
-            eprintln!(
-                "error: name a contract (NAME or NAME@VERSION), or pass --all\n\nUsage: events example <CONTRACT>"
-            );
-            tools::USAGE
-        }
+        Command::Example { contract: None, .. } => Err(Failure::usage(
+            "name a contract (NAME or NAME@VERSION), or pass --all\n\nUsage: events example <CONTRACT>",
+        )),
         Command::Generate { out } => tools::generate(&config, out.as_deref()),
         Command::Compat => tools::compat(&config),
         Command::Serve { addr, header_timeout, body_timeout } => {
@@ -212,11 +208,22 @@ fn main() -> ExitCode {
             let options = check::Options { against: &against, allow_removal, json, manifest: manifest.as_deref() };
             check::run(&config, &options)
         }
+        // It prints its own errors: its exit status is passed on as it is.
         Command::Asyncapi { out, service } => {
-            asyncapi::run(&config, &cli.registry.package(), service.as_deref(), out.as_deref())
+            let status = asyncapi::run(&config, &cli.registry.package(), service.as_deref(), out.as_deref());
+            return ExitCode::from(status);
         }
         Command::Schema { contract, envelope } => tools::schema(&config, &contract, envelope),
         Command::NatsConfig { secrets, out } => access::nats_config(&config, &secrets, out.as_deref()),
     };
-    ExitCode::from(status)
+    match ended {
+        Ok(outcome) => ExitCode::from(outcome.status()),
+        Err(failure) => report(&failure),
+    }
+}
+
+/// A failure, printed once, and its exit status.
+fn report(failure: &Failure) -> ExitCode {
+    eprintln!("error: {}", failure.to_string().trim_end());
+    ExitCode::from(failure.kind().status())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use events_codegen::Config;
 
-use crate::tools::{Failure, USAGE};
+use crate::failure::Failure;
 
 /// Where the registry is; every flag overrides what the manifest says.
 #[derive(Debug, Args)]
@@ -42,19 +42,19 @@ impl RegistryArgs {
     pub fn config(&self) -> Result<Config, Failure> {
         let manifest = match &self.manifest_path {
             Some(path) if !path.is_file() => {
-                return Err(Failure::new(USAGE, format!("--manifest-path {}: no such file\n", path.display())))
+                return Err(Failure::usage(format!("--manifest-path {}: no such file", path.display())))
             }
             Some(path) => Some(path.clone()),
             None => std::env::current_dir().ok().and_then(|dir| find_manifest(&dir)),
         };
         let mut config = match &manifest {
-            Some(manifest) => Config::from_manifest(manifest).map_err(|e| Failure::new(1, e.to_string()))?,
+            Some(manifest) => Config::from_manifest(manifest)?,
             None => Config::new(),
         };
         config.cargo_directives(false);
         if let Some(dir) = &self.schemas {
             if !dir.is_dir() {
-                return Err(Failure::new(USAGE, format!("--schemas {}: no such folder\n", dir.display())));
+                return Err(Failure::usage(format!("--schemas {}: no such folder", dir.display())));
             }
             config.schema_dir(dir);
         }

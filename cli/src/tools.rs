@@ -1,5 +1,5 @@
-//! What the subcommands share: exit statuses, failures, and the two commands that come from the
-//! generator as they are (`generate`, `compat`).
+//! What the subcommands share: the registry loaded, a contract looked up, and the commands that
+//! come from the generator as they are (`generate`, `compat`).
 
 use std::io::Write;
 use std::path::Path;
@@ -7,80 +7,46 @@ use std::path::Path;
 use events_codegen::registry::{SchemaFile, Version};
 use events_codegen::{Config, Inspection};
 
-/// Exit status of a usage error (unknown flag, missing file), as clap's own.
-pub const USAGE: u8 = 2;
-/// Exit status when the tool found problems: invalid messages, a bad registry, a break.
-pub const FINDINGS: u8 = 1;
+use crate::failure::{Failure, FailureKind, Outcome};
+pub use crate::failure::{FINDINGS, USAGE};
 
-/// Why a command stopped, and with which exit status.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub status: u8,
+/// The registry checked.
+pub fn load(config: &Config) -> Result<Inspection, Failure> {
+    Ok(config.inspect()?)
 }
 
-impl Failure {
-    pub fn new(status: u8, message: impl Into<String>) -> Self {
-        Failure { message: message.into(), status }
-    }
-}
-
-/// The registry checked, or its problems printed (status 1).
-pub fn inspect(config: &Config) -> Result<events_codegen::Inspection, u8> {
-    config.inspect().map_err(|e| {
-        eprint!("{e}");
-        FINDINGS
+/// The registry checked, or its problems printed and their exit status, for a command that prints
+/// its own errors.
+pub fn inspect(config: &Config) -> Result<Inspection, u8> {
+    load(config).map_err(|failure| {
+        eprintln!("error: {failure}");
+        failure.kind().status()
     })
 }
 
 /// `events generate`: the code the build would generate.
-pub fn generate(config: &Config, out: Option<&Path>) -> u8 {
-    let generated = match config.generate_isolated() {
-        Ok(g) => g,
-        Err(e) => {
-            eprint!("{e}");
-            return FINDINGS;
-        }
-    };
+pub fn generate(config: &Config, out: Option<&Path>) -> Result<Outcome, Failure> {
+    let generated = config.generate_isolated()?;
     for w in generated.warnings().iter().chain(generated.fallbacks()) {
         eprintln!("warning: {w}");
     }
-    let code = match generated.render() {
-        Ok(code) => code,
-        Err(e) => {
-            eprint!("{e}");
-            return FINDINGS;
-        }
-    };
-    let written = match out {
-        Some(path) => std::fs::write(path, code).map_err(|e| format!("{}: {e}", path.display())),
-        None => std::io::stdout().write_all(code.as_bytes()).map_err(|e| format!("standard output: {e}")),
-    };
-    match written {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: cannot write the generated code to {e}");
-            FINDINGS
-        }
+    let code = generated.render()?;
+    match out {
+        Some(path) => std::fs::write(path, code).map_err(|e| {
+            Failure::caused(FailureKind::Io, format!("cannot write the generated code to {}", path.display()), e)
+        })?,
+        None => std::io::stdout()
+            .write_all(code.as_bytes())
+            .map_err(|e| Failure::caused(FailureKind::Io, "cannot write the generated code to standard output", e))?,
     }
+    Ok(Outcome::Clean)
 }
 
 /// `events compat`: every version pair under its mode.
-pub fn compat(config: &Config) -> u8 {
-    match config.compatibility_report() {
-        Ok(report) => {
-            print!("{report}");
-            if report.passed() {
-                0
-            } else {
-                FINDINGS
-            }
-        }
-        Err(e) => {
-            eprint!("{e}");
-            FINDINGS
-        }
-    }
+pub fn compat(config: &Config) -> Result<Outcome, Failure> {
+    let report = config.compatibility_report()?;
+    print!("{report}");
+    Ok(Outcome::found(!report.passed()))
 }
 
 /// `Name` or `Name@1.0`.
@@ -109,49 +75,35 @@ fn suggestion(registry: &Inspection, name: &str) -> String {
     }
 }
 
-/// The file of `text` (`Name` or `Name@1.0`), or the error printed (status 2).
-pub fn contract<'a>(registry: &'a Inspection, text: &str) -> Result<&'a SchemaFile, u8> {
-    let (name, version) = parse(text).map_err(|message| {
-        eprintln!("error: {message}");
-        USAGE
-    })?;
+/// The file of `text` (`Name` or `Name@1.0`); a name or version the registry lacks is a usage error.
+pub fn contract<'a>(registry: &'a Inspection, text: &str) -> Result<&'a SchemaFile, Failure> {
+    let (name, version) = parse(text).map_err(Failure::usage)?;
     registry.contract(&name, version).ok_or_else(|| {
         let known = registry.versions_of(&name);
         if known.is_empty() {
-            eprintln!("error: the registry has no contract `{name}`{}", suggestion(registry, &name));
-        } else {
-            let versions: Vec<String> = known.iter().map(|f| f.schema_ref.version.to_string()).collect();
-            eprintln!(
-                "error: `{name}` has no version {}: it has {}",
-                version.map(|v| v.to_string()).unwrap_or_default(),
-                versions.join(", ")
-            );
+            return Failure::usage(format!("the registry has no contract `{name}`{}", suggestion(registry, &name)));
         }
-        USAGE
+        let versions: Vec<String> = known.iter().map(|f| f.schema_ref.version.to_string()).collect();
+        Failure::usage(format!(
+            "`{name}` has no version {}: it has {}",
+            version.map(|v| v.to_string()).unwrap_or_default(),
+            versions.join(", ")
+        ))
     })
 }
 
 /// `events schema`: the bundled payload schema, or the whole message's.
-pub fn schema(config: &Config, contract_text: &str, envelope: bool) -> u8 {
-    let registry = match inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let file = match contract(&registry, contract_text) {
-        Ok(f) => f,
-        Err(status) => return status,
-    };
+pub fn schema(config: &Config, contract_text: &str, envelope: bool) -> Result<Outcome, Failure> {
+    let registry = load(config)?;
+    let file = contract(&registry, contract_text)?;
     let schema = if envelope { registry.envelope_schema(file) } else { registry.bundled(file).cloned() };
     println!("{}", serde_json::to_string_pretty(&schema.unwrap_or_default()).expect("JSON"));
-    0
+    Ok(Outcome::Clean)
 }
 
 /// `events ids`: numbers for every version that has none, written to the registry's lock file.
-pub fn ids(config: &Config, check_only: bool) -> u8 {
-    let registry = match inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
+pub fn ids(config: &Config, check_only: bool) -> Result<Outcome, Failure> {
+    let registry = load(config)?;
     let model = registry.registry();
     let assigned = events_codegen::ids::assign(model, &model.schema_ids);
     let added: Vec<_> = assigned.iter().filter(|s| !model.schema_ids.contains(s)).collect();
@@ -159,31 +111,24 @@ pub fn ids(config: &Config, check_only: bool) -> u8 {
         println!("{} {}: id {}, version {}", s.subject, s.version, s.id, s.integer);
     }
     if check_only {
-        if added.is_empty() {
-            return 0;
+        if !added.is_empty() {
+            eprintln!(
+                "{} version{} without a recorded schema id; run `cargo events ids` and commit {}",
+                added.len(),
+                if added.len() == 1 { "" } else { "s" },
+                events_codegen::ids::IDS_FILE
+            );
         }
-        eprintln!(
-            "{} version{} without a recorded schema id; run `cargo events ids` and commit {}",
-            added.len(),
-            if added.len() == 1 { "" } else { "s" },
-            events_codegen::ids::IDS_FILE
-        );
-        return FINDINGS;
+        return Ok(Outcome::found(!added.is_empty()));
     }
     let path = model.root.join(events_codegen::ids::IDS_FILE);
     let text = events_codegen::ids::render(&assigned);
     if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
         eprintln!("{}: every version has its id", path.display());
-        return 0;
+        return Ok(Outcome::Clean);
     }
-    match std::fs::write(&path, text) {
-        Ok(()) => {
-            eprintln!("{}: {} id{} recorded", path.display(), added.len(), if added.len() == 1 { "" } else { "s" });
-            0
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            FINDINGS
-        }
-    }
+    std::fs::write(&path, text)
+        .map_err(|e| Failure::caused(FailureKind::Io, format!("cannot write {}", path.display()), e))?;
+    eprintln!("{}: {} id{} recorded", path.display(), added.len(), if added.len() == 1 { "" } else { "s" });
+    Ok(Outcome::Clean)
 }

@@ -6,32 +6,28 @@ use std::path::{Path, PathBuf};
 use events_codegen::Config;
 use serde_json::json;
 
-use crate::decode::{Decoder, Outcome};
+use crate::decode::{self, Decoder};
+use crate::failure::{Failure, FailureKind, Outcome};
 use crate::progress::Progress;
 use crate::stream::{values, Item};
-use crate::tools::{self, FINDINGS, USAGE};
+use crate::tools;
 
-pub fn run(config: &Config, files: &[PathBuf], json: bool, quiet: bool) -> u8 {
+pub fn run(config: &Config, files: &[PathBuf], json: bool, quiet: bool) -> Result<Outcome, Failure> {
     let mut progress = Progress::new();
     progress.stage("checking the registry…");
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
+    let registry = tools::load(config)?;
     let mut decoder = Decoder::new(&registry);
     let stdin = [PathBuf::from("-")];
     let inputs = if files.is_empty() { &stdin[..] } else { files };
-    let (mut valid, mut invalid, mut unreadable) = (0usize, 0usize, 0usize);
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    let mut unreadable = Vec::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for input in inputs {
         let (name, bytes) = match read(input) {
             Ok(read) => read,
-            Err(message) => {
-                drop(progress);
-                eprintln!("error: {message}");
-                progress = Progress::new();
-                unreadable += 1;
+            Err(error) => {
+                unreadable.push(error);
                 continue;
             }
         };
@@ -77,26 +73,32 @@ pub fn run(config: &Config, files: &[PathBuf], json: bool, quiet: bool) -> u8 {
             if valid + invalid == 1 { "" } else { "s" }
         );
     }
-    if unreadable > 0 {
-        USAGE
-    } else if invalid > 0 {
-        FINDINGS
-    } else {
-        0
+    // The other inputs were read all the same; a missing one is still a usage error.
+    match unreadable.len() {
+        0 => Ok(Outcome::found(invalid > 0)),
+        1 => {
+            let (name, error) = unreadable.remove(0);
+            Err(Failure::caused(FailureKind::Usage, format!("cannot read {name}"), error))
+        }
+        n => {
+            let each: Vec<String> = unreadable.iter().map(|(name, e)| format!("  {name}: {e}")).collect();
+            Err(Failure::usage(format!("cannot read {n} inputs:\n{}", each.join("\n"))))
+        }
     }
 }
 
-fn read(input: &Path) -> Result<(String, Vec<u8>), String> {
+/// The name and bytes of an input, or its name and why it cannot be read.
+fn read(input: &Path) -> Result<(String, Vec<u8>), (String, std::io::Error)> {
     if input == Path::new("-") {
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("standard input: {e}"))?;
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| ("standard input".to_string(), e))?;
         return Ok(("<stdin>".to_string(), bytes));
     }
-    let bytes = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let bytes = std::fs::read(input).map_err(|e| (input.display().to_string(), e))?;
     Ok((input.display().to_string(), bytes))
 }
 
-fn describe(outcome: &Outcome) -> String {
+fn describe(outcome: &decode::Outcome) -> String {
     match (&outcome.contract, &outcome.version) {
         (Some(c), Some(v)) => format!("{c} {v}"),
         (Some(c), None) => c.clone(),
@@ -104,7 +106,7 @@ fn describe(outcome: &Outcome) -> String {
     }
 }
 
-fn write_text(out: &mut impl Write, file: &str, line: usize, outcome: &Outcome) -> std::io::Result<()> {
+fn write_text(out: &mut impl Write, file: &str, line: usize, outcome: &decode::Outcome) -> std::io::Result<()> {
     if outcome.valid() {
         return writeln!(out, "{file}:{line}: valid {}", describe(outcome));
     }
@@ -119,7 +121,7 @@ fn write_text(out: &mut impl Write, file: &str, line: usize, outcome: &Outcome) 
     Ok(())
 }
 
-fn as_json(file: &str, line: usize, outcome: &Outcome) -> serde_json::Value {
+fn as_json(file: &str, line: usize, outcome: &decode::Outcome) -> serde_json::Value {
     json!({
         "file": file,
         "line": line,

@@ -74,3 +74,26 @@ fn a_bad_registry_is_reported_with_file_and_pointer_and_status_1() {
         assert!(run.stderr.contains("/properties/count/minimum"), "{sub}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_failure_is_printed_once_as_an_error() {
+    let registry = Registry::new(&[("pingSchema/1.0.json", PING)]);
+    let run = registry.run(&["example", "PongEvent"], None);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: the registry has no contract `PongEvent`"), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error:").count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn output_that_cannot_be_written_is_a_failure_naming_the_file_and_why() {
+    let registry = Registry::new(&[("pingSchema/1.0.json", PING)]);
+    let out = registry.path().join("no-such-folder").join("events.rs");
+    let run = registry.run(&["generate", "--out", out.to_str().unwrap()], None);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("error: cannot write the generated code to {}: ", out.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}

@@ -174,6 +174,14 @@ fn a_missing_file_is_a_usage_error_and_the_other_files_are_still_read() {
 }
 
 #[test]
+fn every_missing_file_is_named() {
+    let run = events(&["validate", "no-such-file.json", "nor-this.json"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error: cannot read 2 inputs:"), "{}", run.stderr);
+    assert!(run.stderr.contains("  no-such-file.json: ") && run.stderr.contains("  nor-this.json: "), "{}", run.stderr);
+}
+
+#[test]
 fn quiet_shows_only_the_invalid_messages() {
     let good = example("InventoryUpdatedEvent").to_string();
     let run = events_in(&workspace(), &["validate", "-q"], Some(&format!("{good}\n[]\n{good}\n")));

@@ -13,26 +13,18 @@ use events_codegen::compat::Report;
 use events_codegen::registry::{ContractKind, SchemaFile};
 use events_codegen::{Config, Inspection};
 
+use crate::failure::{Failure, FailureKind, Outcome};
 use crate::registry_args::Package;
-use crate::tools::{self, FINDINGS};
+use crate::tools;
 
 pub use fields::{diff, fields, Field};
 
 const CSS: &str = include_str!("assets/catalog.css");
 const JS: &str = include_str!("assets/catalog.js");
 
-pub fn run(config: &Config, package: &Package, out: &Path) -> u8 {
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let report = match config.compatibility_report() {
-        Ok(r) => r,
-        Err(e) => {
-            eprint!("{e}");
-            return FINDINGS;
-        }
-    };
+pub fn run(config: &Config, package: &Package, out: &Path) -> Result<Outcome, Failure> {
+    let registry = tools::load(config)?;
+    let report = config.compatibility_report()?;
     let site = site(&registry, &report, package);
     let written = (|| -> std::io::Result<usize> {
         std::fs::create_dir_all(out.join("contracts"))?;
@@ -41,16 +33,10 @@ pub fn run(config: &Config, package: &Package, out: &Path) -> u8 {
         }
         Ok(site.len())
     })();
-    match written {
-        Ok(n) => {
-            eprintln!("catalog: {n} files in {} (open {})", out.display(), out.join("index.html").display());
-            0
-        }
-        Err(e) => {
-            eprintln!("error: cannot write the catalog to {}: {e}", out.display());
-            FINDINGS
-        }
-    }
+    let n = written
+        .map_err(|e| Failure::caused(FailureKind::Io, format!("cannot write the catalog to {}", out.display()), e))?;
+    eprintln!("catalog: {n} files in {} (open {})", out.display(), out.join("index.html").display());
+    Ok(Outcome::Clean)
 }
 
 /// One contract: its versions, oldest first.

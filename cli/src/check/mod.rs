@@ -14,7 +14,8 @@ use events_codegen::registry::{ContractKind, Mode, Registry, SchemaFile};
 use events_codegen::{Config, Inspection};
 use serde_json::json;
 
-use crate::tools::{self, FINDINGS, USAGE};
+use crate::failure::{Failure, FailureKind, Outcome};
+use crate::tools;
 
 /// One finding: where, which rule, what.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -70,18 +71,10 @@ pub struct Options<'a> {
     pub manifest: Option<&'a Path>,
 }
 
-pub fn run(config: &Config, options: &Options<'_>) -> u8 {
-    let current = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let old_tree = match git::registry_at(config.registry_dir(), options.manifest, options.against) {
-        Ok(tree) => tree,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return USAGE;
-        }
-    };
+pub fn run(config: &Config, options: &Options<'_>) -> Result<Outcome, Failure> {
+    let current = tools::load(config)?;
+    let old_tree =
+        git::registry_at(config.registry_dir(), options.manifest, options.against).map_err(Failure::usage)?;
     let old_settings = old_tree.manifest.as_deref().map(manifest::settings);
     let mut old_config = Config::new();
     old_config.schema_dir(old_tree.registry_dir()).cargo_directives(false);
@@ -102,14 +95,13 @@ pub fn run(config: &Config, options: &Options<'_>) -> u8 {
     for (prefix, dir) in config.vendored_folders() {
         old_config.vendor(prefix, dir);
     }
+    // A revision whose registry does not load cannot be compared against: asked wrongly, as git's
+    // own errors are.
     let old = if old_tree.has_registry() {
-        match old_config.inspect() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprint!("error: the registry at {} does not load:\n{e}", options.against);
-                return USAGE;
-            }
-        }
+        let loaded = old_config.inspect().map_err(|e| {
+            Failure::caused(FailureKind::Usage, format!("the registry at {} does not load", options.against), e)
+        })?;
+        Some(loaded)
     } else {
         None
     };
@@ -131,11 +123,7 @@ pub fn run(config: &Config, options: &Options<'_>) -> u8 {
             if compared == 1 { "" } else { "s" }
         );
     }
-    if findings.is_empty() {
-        0
-    } else {
-        FINDINGS
-    }
+    Ok(Outcome::found(!findings.is_empty()))
 }
 
 /// The same subject and version in `registry`.

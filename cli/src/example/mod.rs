@@ -9,8 +9,9 @@ use events_codegen::{Config, Inspection};
 use serde_json::{json, Value};
 
 use crate::decode::{Decoder, Violation};
+use crate::failure::{Failure, FailureKind, Outcome};
 use crate::progress::Progress;
-use crate::tools::{self, FINDINGS};
+use crate::tools;
 
 /// Where an example's payload came from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,35 +31,20 @@ pub enum Refusal {
     Invalid(Vec<Violation>),
 }
 
-pub fn run(config: &Config, contract: &str) -> u8 {
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let file = match tools::contract(&registry, contract) {
-        Ok(f) => f,
-        Err(status) => return status,
-    };
-    match example(&registry, file, Ids::Fresh) {
-        Ok((envelope, _)) => {
-            println!("{}", serde_json::to_string_pretty(&InOrder(&envelope)).expect("JSON"));
-            0
-        }
-        Err(refusal) => {
-            eprintln!("error: {}", refusal_text(file, &refusal));
-            FINDINGS
-        }
-    }
+pub fn run(config: &Config, contract: &str) -> Result<Outcome, Failure> {
+    let registry = tools::load(config)?;
+    let file = tools::contract(&registry, contract)?;
+    let (envelope, _) = example(&registry, file, Ids::Fresh)
+        .map_err(|refusal| Failure::new(FailureKind::NoExample, refusal_text(file, &refusal)))?;
+    println!("{}", serde_json::to_string_pretty(&InOrder(&envelope)).expect("JSON"));
+    Ok(Outcome::Clean)
 }
 
 /// `events example --all`: which contracts an example can be made for.
-pub fn run_all(config: &Config, _: Option<&str>, json: bool) -> u8 {
+pub fn run_all(config: &Config, _: Option<&str>, json: bool) -> Result<Outcome, Failure> {
     let mut progress = Progress::new();
     progress.stage("checking the registry…");
-    let registry = match tools::inspect(config) {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
+    let registry = tools::load(config)?;
     let files: Vec<&SchemaFile> = registry.registry().files().collect();
     let mut results = Vec::new();
     for (i, file) in files.iter().enumerate() {
@@ -97,11 +83,7 @@ pub fn run_all(config: &Config, _: Option<&str>, json: bool) -> u8 {
         }
         eprintln!("examples for {made} of {} contracts", results.len());
     }
-    if made == results.len() {
-        0
-    } else {
-        FINDINGS
-    }
+    Ok(Outcome::found(made < results.len()))
 }
 
 fn refusal_text(file: &SchemaFile, refusal: &Refusal) -> String {

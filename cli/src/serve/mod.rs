@@ -17,8 +17,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use events_codegen::Config;
 use serde_json::json;
 
+use crate::failure::{Failure, FailureKind, Outcome};
 use crate::registry_args::Package;
-use crate::tools::{FINDINGS, USAGE};
 use snapshot::{Doc, Snapshot};
 
 /// How often the registry folder is looked at for changes.
@@ -46,29 +46,18 @@ struct App {
     limits: Limits,
 }
 
-pub fn run(config: Config, package: Package, addr: SocketAddr, limits: Limits) -> u8 {
-    let first = match snapshot::build(&config, &package) {
-        Ok(s) => s,
-        Err(e) => {
-            eprint!("{e}");
-            return FINDINGS;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the server's runtime: {e}");
-            return FINDINGS;
-        }
-    };
+pub fn run(config: Config, package: Package, addr: SocketAddr, limits: Limits) -> Result<Outcome, Failure> {
+    let first = snapshot::build(&config, &package).map_err(|e| Failure::new(FailureKind::Registry, e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::caused(FailureKind::Io, "cannot start the server's runtime", e))?;
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: cannot listen on {addr}: {e}");
-                return USAGE;
-            }
-        };
+        // An address in use or not ours to take is the caller's to change, as a bad flag is.
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::caused(FailureKind::Usage, format!("cannot listen on {addr}"), e))?;
         let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
         eprintln!(
             "events serve: listening on http://{local} ({} versions; schemas under {}, the catalog at /catalog/, AsyncAPI at /asyncapi.json)",
@@ -81,7 +70,7 @@ pub fn run(config: Config, package: Package, addr: SocketAddr, limits: Limits) -
         tokio::spawn(reload(config, package, shared.clone()));
         let app = axum::Router::new().fallback(answer).with_state(App { shared, limits });
         serve(listener, app, limits).await;
-        0
+        Ok(Outcome::Clean)
     })
 }
 
