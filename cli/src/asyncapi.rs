@@ -1,7 +1,10 @@
 //! `events asyncapi`: the registry as an AsyncAPI 3.0.0 document, the ecosystem's format for
 //! event-driven APIs. One channel per contract at the subject the NATS transport uses, one message
 //! per version whose payload is the whole message's schema; with `--service`, that service's
-//! operations (a document describes one application).
+//! operations (a document describes one application). The payloads' definitions are
+//! `components.schemas`, each once (see [`schemas`]).
+
+mod schemas;
 
 use std::collections::BTreeMap;
 
@@ -50,13 +53,15 @@ pub fn document(registry: &Inspection, package: &Package, service: Option<&str>)
     let mut channels = Map::new();
     let mut messages = Map::new();
     let mut operations = Map::new();
+    let mut files = Vec::new();
     for (name, versions) in &contracts {
         let newest = versions.last().expect("a contract has a version");
         let mut channel_messages = Map::new();
         for f in versions {
             let key = message_key(f);
             channel_messages.insert(key.clone(), json!({ "$ref": format!("#/components/messages/{key}") }));
-            messages.insert(key, message(registry, f));
+            messages.insert(key.clone(), message(registry, f));
+            files.push((key, *f));
         }
         let address = match newest.contract.kind {
             ContractKind::Event(t) => events_broker::event_subject(crate::decode::runtime_type(t), name),
@@ -113,7 +118,13 @@ pub fn document(registry: &Inspection, package: &Package, service: Option<&str>)
     if service.is_some() {
         doc.insert("operations".into(), Value::Object(operations));
     }
-    doc.insert("components".into(), json!({ "messages": Value::Object(messages) }));
+    let shared = schemas::hoist(registry, &mut messages, &files);
+    let mut components = Map::new();
+    if !shared.is_empty() {
+        components.insert("schemas".into(), Value::Object(shared));
+    }
+    components.insert("messages".into(), Value::Object(messages));
+    doc.insert("components".into(), Value::Object(components));
     Value::Object(doc)
 }
 
