@@ -3,7 +3,10 @@
 //! Each schema file `schemas/<schemaId>/<MAJOR.MINOR>.json` becomes a module
 //! `events::<schema_id>::v<MAJOR>_<MINOR>` holding the payload type, named `<Name>Payload`, and
 //! an alias `<Name>` for its envelope ([`Envelope`] for events, [`Command`] for commands). The
-//! newest version's types are also re-exported at `events::<schema_id>::`.
+//! newest version's types are also re-exported at `events::<schema_id>::`. A definition of a
+//! shared file (`schemas/_shared/commerce.json#/$defs/OrderItem`) is generated once, in
+//! `events::shared::<file>` (`events::shared::commerce::OrderItem`), and re-exported by every
+//! version that refers to it. [`Contracts`] is the registry as transports see it ([`Registry`]).
 //!
 //! # From `cargo new` to a published event
 //!
@@ -27,12 +30,13 @@
 //! use events::create_order_schema::{CreateOrderCommand, CreateOrderCommandPayload};
 //! use events::order_created_schema::{OrderCreatedEvent, OrderCreatedEventPayload};
 //! use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
-//! use events::{create_order_schema, order_created_schema, AnyEvent, Metadata};
+//! use events::shared::commerce::OrderItem;
+//! use events::{AnyEvent, Metadata};
 //!
 //! // Payload types are plain structs of plain fields (`String`, `u64`, `f64`, `Vec`, `Option`).
 //! let order = CreateOrderCommandPayload {
 //!     customer_id: "CUST67890".into(),
-//!     items: vec![create_order_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+//!     items: vec![OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
 //! };
 //!
 //! // A user asks for an order: a new business process, with a fresh correlation id.
@@ -44,7 +48,7 @@
 //! let created = OrderCreatedEvent::caused_by(&create, OrderCreatedEventPayload {
 //!     order_id: "ORD12345".into(),
 //!     customer_id: "CUST67890".into(),
-//!     items: vec![order_created_schema::latest::OrderItem { item_id: "ITEM001".into(), quantity: 2, price: 100.0 }],
+//!     items: create.payload().items.clone(), // the same shared type
 //!     total_amount: 200.0,
 //!     currency: Some("EUR".into()),
 //! }).unwrap();
@@ -82,10 +86,11 @@ pub use runtime::{
 };
 pub use runtime::{
     AccessPolicy, AccessRule, BadVersion, Causation, CausationId, Cause, Command, CommandContract, CommandDeadLetter,
-    CommandId, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter, DecodeError, Delivery,
-    Disposition, Envelope, ErrorInfo, EventContract, EventId, EventStatus, EventType, Failure, IllegalTransition,
-    InvalidPayload, Jitter, Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, RetryPolicy,
-    SchemaIdEntry, SchemaRef, SchemaVersion, Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
+    CommandId, CommandSet, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter, DecodeError,
+    Delivery, Disposition, Envelope, ErrorInfo, EventContract, EventId, EventSet, EventStatus, EventType, Failure,
+    IllegalTransition, InvalidPayload, Jitter, Message, MessageKind, Metadata, Origin, PayloadSchema, RandomSource,
+    RawCommand, RawEvent, Registry, RetryPolicy, SchemaIdEntry, SchemaRef, SchemaVersion, Sensitive, SplitMix64,
+    StaticSchemaRef, TypedCheck, Violation,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};
@@ -102,7 +107,7 @@ mod generated {
 pub use generated::*;
 
 #[cfg(feature = "confluent")]
-pub mod confluent;
+pub use runtime::confluent;
 
 /// The README's code samples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -6,7 +6,7 @@ mod common;
 use chrono::{DateTime, SecondsFormat, Utc};
 use events::inventory_updated_domain_schema::v1_0::InventoryUpdatedEvent;
 use events::order_shipped_schema::v1_0::OrderShippedNotificationEvent;
-use events::{AnyEvent, CloudEvent, DecodeError, ExtensionValue};
+use events::{AnyEvent, CloudEvent, DecodeError, EventSet, ExtensionValue};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

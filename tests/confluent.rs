@@ -4,9 +4,13 @@
 
 use std::path::Path;
 
-use events::confluent::{schema_id, ConfluentError};
+use events::confluent::ConfluentError;
 use events::inventory_updated_schema::InventoryUpdatedIntegrationEvent;
-use events::{AnyCommand, AnyEvent};
+use events::{AnyCommand, AnyEvent, CommandSet, Contracts, EventSet, Registry};
+
+fn schema_id(name: &str, version: events::SchemaVersion) -> Option<u32> {
+    Contracts::schema_id(name, version)
+}
 
 fn spec(file: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec").join(file)).unwrap()

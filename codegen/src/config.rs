@@ -454,6 +454,7 @@ impl Config {
         let mut modules = Vec::new();
         let mut fallbacks = Vec::new();
         let mut partial = Vec::new();
+        let mut shared = generate::SharedTypes::default();
         for ((file, bundled), input) in ready.iter().zip(inputs) {
             let result = match &input {
                 Err(reason) => Err(format!("unsupported: {reason}")),
@@ -461,7 +462,8 @@ impl Config {
             };
             // A document left to the validator may refer to vendored documents it must be served.
             let serve = bundled.validator_only.is_some() && !vendored.is_empty();
-            match generate::schema_module(file, &bundled.schema, result, serve, &registry.former_uris(file)) {
+            let schema = (&bundled.schema, &bundled.origins);
+            match generate::schema_module(file, schema, result, serve, &registry.former_uris(file), &mut shared) {
                 Ok((tokens, fallback)) => {
                     modules.push(tokens);
                     match (fallback, input) {
@@ -483,7 +485,7 @@ impl Config {
         let upcasts = compat::upcasts(&registry, &bundles);
         let mut warnings = report.warnings();
         warnings.extend(notes);
-        let mut generated = generate::registry(&registry, modules, &upcasts, warnings, fallbacks);
+        let mut generated = generate::registry(&registry, modules, &shared, &upcasts, warnings, fallbacks);
         generated.dispatch.extend(generate::vendored_tokens(&vendored));
         generated.partial = partial;
         Ok(generated)

@@ -3,7 +3,7 @@
 //! the checks made before generation and the code generated agree on every name.
 
 /// Module names the host crate keeps for itself: its runtime, and the module holding this code.
-pub const RESERVED_MODULES: [&str; 2] = ["runtime", "generated"];
+pub const RESERVED_MODULES: [&str; 3] = ["runtime", "generated", "shared"];
 
 /// Schema ids that would clash with a fixed route of the registry server (`events serve`: the
 /// catalog, the AsyncAPI document, and the Confluent Schema Registry API, whose `/schemas/ids/…`

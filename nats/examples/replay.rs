@@ -13,6 +13,7 @@
 //! why), 2 on a usage error or when the broker cannot be reached.
 
 use chrono::{DateTime, Utc};
+use events::Contracts;
 use events_nats::{Broker, BrokerConfig, Replay};
 
 const USAGE: &str = "usage: replay [--consumer NAME] [--contract NAME] [--since RFC3339] [--until RFC3339] \
@@ -68,7 +69,7 @@ async fn main() {
         eprintln!("replay: {e}");
         std::process::exit(2);
     });
-    match broker.replay(&selection).await {
+    match broker.replay::<Contracts>(&selection).await {
         Ok(report) => {
             for r in &report.replayed {
                 println!(

@@ -75,7 +75,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => {
             let dir = std::env::temp_dir().join(format!("events-scenario-credentials-{}", std::process::id()));
             let secrets = Secrets::open(&dir)?;
-            let policy = events_nats::access_policy();
+            let policy = events_nats::access_policy::<events::Contracts>();
             let mut hashes = std::collections::BTreeMap::new();
             for user in policy.users() {
                 hashes.insert(user.to_string(), secrets.ensure(user)?.hash());

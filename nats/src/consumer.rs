@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
-use events::{RetryPolicy, SplitMix64};
+use events::{Registry, RetryPolicy, SplitMix64};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 
@@ -140,7 +140,10 @@ impl ConsumerBuilder {
     }
 
     /// Checks the settings, then creates the durable consumer or brings an existing one to them.
-    pub async fn build(self) -> Result<Consumer, ConsumerError> {
+    /// `R` is the registry whose messages it reads, usually inferred from the [`Router`] given to
+    /// [`Consumer::run`]; under [`BrokerConfig::service`](crate::BrokerConfig::service) the
+    /// service must be one of that registry's and may only read what its access rules allow.
+    pub async fn build<R: Registry>(self) -> Result<Consumer<R>, ConsumerError> {
         let (stream_name, prefix) = match self.kind {
             Kind::Event => (EVENTS_STREAM, "events."),
             Kind::Command => (COMMANDS_STREAM, "commands."),
@@ -158,7 +161,13 @@ impl ConsumerBuilder {
             )));
         }
         if let Some(service) = self.broker.0.config.service.as_deref() {
-            crate::access_policy()
+            if !R::ACCESS.knows(service) {
+                return Err(ConsumerError::config(format!(
+                    "service {service:?} is not a service of the registry ({}); see [package.metadata.events.access]",
+                    R::ACCESS.services.join(", ")
+                )));
+            }
+            crate::access_policy::<R>()
                 .may_consume(service, &self.name, &self.filter)
                 .map_err(|message| ConsumerError { kind: ConsumerErrorKind::Forbidden, message })?;
         }
@@ -228,6 +237,7 @@ impl ConsumerBuilder {
             ack_wait: self.ack_wait,
             client: self.broker.0.client.clone(),
             jetstream: self.broker.0.jetstream.clone(),
+            _registry: std::marker::PhantomData,
         })
     }
 }
@@ -266,8 +276,8 @@ impl ConsumerError {
     }
 }
 
-/// A service's consumer on the broker; [`Consumer::run`] handles its deliveries.
-pub struct Consumer {
+/// A service's consumer on the broker, of registry `R`; [`Consumer::run`] handles its deliveries.
+pub struct Consumer<R: Registry> {
     inner: async_nats::jetstream::consumer::Consumer<pull::Config>,
     shared: Arc<Shared>,
     concurrency: usize,
@@ -275,15 +285,16 @@ pub struct Consumer {
     ack_wait: Duration,
     client: async_nats::Client,
     jetstream: async_nats::jetstream::Context,
+    _registry: std::marker::PhantomData<fn() -> R>,
 }
 
-impl std::fmt::Debug for Consumer {
+impl<R: Registry> std::fmt::Debug for Consumer<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Consumer").field("name", &self.shared.name).field("concurrency", &self.concurrency).finish()
     }
 }
 
-impl Consumer {
+impl<R: Registry> Consumer<R> {
     /// Its name.
     pub fn name(&self) -> &str {
         &self.shared.name
@@ -302,7 +313,7 @@ impl Consumer {
     /// Handles deliveries with `router` until `shutdown` completes, then stops fetching, lets the
     /// handlers in flight finish, answers their messages, flushes, and returns what it did.
     /// Broker outages are waited out (the client reconnects); they never end the run.
-    pub async fn run(self, router: Router, shutdown: impl Future<Output = ()>) -> Stats {
+    pub async fn run(self, router: Router<R>, shutdown: impl Future<Output = ()>) -> Stats {
         // Deliveries run concurrently on this task, not as tasks of their own: no spawn and no
         // cross-thread wake-up per message. A handler with heavy CPU work should move it to
         // `tokio::task::spawn_blocking`.

@@ -102,7 +102,7 @@ fn bump(counter: &AtomicU64) {
 
 /// One delivery, from the broker's message to its answer. Every path but the common one (decoded,
 /// handled, acknowledged) is boxed, so that the future each delivery allocates stays small.
-pub(crate) async fn handle(shared: &Shared, router: &Router, message: Message) {
+pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router<R>, message: Message) {
     bump(&shared.counters.delivered);
     let Ok(info) = message.info() else {
         tracing::error!(consumer = %shared.name, subject = %message.subject, "not a JetStream delivery; left unanswered");

@@ -89,24 +89,23 @@ pub use delivery::Stats;
 pub use events_broker::{authorization, subject, Credentials, CredentialsError, Secrets};
 pub use events_broker::{command_subject, dead_letter_subject, event_subject};
 pub use idempotency::{Processing, ProcessingRecord};
-pub use message::{Delivered, Ids, Incoming, Kind};
+pub use message::{Delivered, Ids, Kind};
 pub use publish::{Outgoing, PublishError, PublishErrorKind, Published, Publisher};
 pub use replay::{Replay, ReplayError, ReplayReport, Replayed};
 pub use router::{Handler, HandlerFuture, Router};
 pub use server::{LocalServer, ServerError, INSTALL_HINT};
 pub use setup::{Broker, BrokerConfig, SetupError, SetupErrorKind};
 
-/// The registry's access rules as the broker enforces them: those of the registry this crate is
-/// built with ([`events::ACCESS`]).
+/// Registry `R`'s access rules as the broker enforces them (`R::ACCESS`).
 ///
 /// ```
-/// let policy = events_nats::access_policy();
+/// let policy = events_nats::access_policy::<events::Contracts>();
 /// let stock = policy.rules.iter().find(|r| r.name == "InventoryUpdatedIntegrationEvent").unwrap();
 /// assert_eq!(stock.subject(), "events.integration.InventoryUpdatedIntegrationEvent");
 /// assert_eq!(stock.consumers, ["OrderService", "PaymentService"]);
 /// ```
-pub fn access_policy() -> authorization::Policy {
-    authorization::Policy::from(&events::ACCESS)
+pub fn access_policy<R: events::Registry>() -> authorization::Policy {
+    authorization::Policy::from(R::ACCESS)
 }
 
 pub use async_nats;

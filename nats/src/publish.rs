@@ -9,7 +9,7 @@ use async_nats::jetstream::context::PublishErrorKind as NatsKind;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use events::{Command, CommandContract, Envelope, EventContract};
+use events::{Command, CommandContract, Envelope, EventContract, Message, Registry};
 
 use crate::subject::{self, header};
 
@@ -109,25 +109,25 @@ impl Outgoing {
         Outgoing { subject, headers, body: Bytes::from(body), msg_id, name: P::NAME.to_string() }
     }
 
-    /// A message of the registry given as JSON (a dead-letter record's, say): decoded and
+    /// A message of registry `R` given as JSON (a dead-letter record's, say): decoded and
     /// validated first, then given the headers `event`/`command` would give it, for `subject`.
-    pub fn from_json(message: &serde_json::Value, subject: &str) -> Result<Self, events::DecodeError> {
+    pub fn from_json<R: Registry>(message: &serde_json::Value, subject: &str) -> Result<Self, events::DecodeError> {
         let bytes = serde_json::to_vec(message).expect("a JSON value always serializes");
         let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
         let mut headers = HeaderMap::new();
         let (name, msg_id, body, schema) = if message.get("commandName").is_some() {
-            let command = events::AnyCommand::from_json(&bytes)?;
+            let command = R::Command::decode(&bytes)?;
             headers.insert(names::KIND, "command");
             let body = serde_json::to_string(&command).expect("a command always serializes");
-            (command.command_name(), command.command_id().to_string(), body, command.schema_ref())
+            (command.name(), command.message_id(), body, command.schema_ref())
         } else {
-            let event = events::AnyEvent::from_json(&bytes)?;
+            let event = R::Event::decode(&bytes)?;
             headers.insert(names::KIND, "event");
             if let Some(t) = text(&message["eventType"]) {
                 headers.insert(names::EVENT_TYPE, t.as_str());
             }
             let body = serde_json::to_string(&event).expect("an event always serializes");
-            (event.event_name(), event.event_id().to_string(), body, event.schema_ref())
+            (event.name(), event.message_id(), body, event.schema_ref())
         };
         let correlation = text(&message["correlationId"]).unwrap_or_default();
         common_headers(&mut headers, &msg_id, name, &schema.id, schema.version, &correlation);

@@ -8,6 +8,7 @@ use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use events::Registry;
 use futures_util::StreamExt;
 
 use crate::publish::{Outgoing, PublishError};
@@ -122,8 +123,16 @@ pub enum ReplayError {
 }
 
 impl Broker {
-    /// Replays the dead letters `selection` picks, oldest first.
-    pub async fn replay(&self, selection: &Replay) -> Result<ReplayReport, ReplayError> {
+    /// Replays the dead letters of registry `R` that `selection` picks, oldest first. Records of
+    /// contracts `R` does not know (another registry's, on a shared broker) are not selected.
+    ///
+    /// ```no_run
+    /// # async fn run(broker: events_nats::Broker) -> Result<(), events_nats::ReplayError> {
+    /// let report = broker.replay::<events::Contracts>(&events_nats::Replay::new().consumer("PaymentService")).await?;
+    /// println!("{} replayed, {} left", report.replayed.len(), report.left.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn replay<R: Registry>(&self, selection: &Replay) -> Result<ReplayReport, ReplayError> {
         let read = |e: &dyn std::fmt::Display| ReplayError::Read(e.to_string());
         let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(&e))?;
         let config = pull::Config {
@@ -161,13 +170,15 @@ impl Broker {
             let get = |name: &str| headers.get(name).map(|v| v.as_str().to_string()).unwrap_or_default();
             let (kind, consumer, origin_subject, name) =
                 (get(header::DEAD_LETTER), get(header::CONSUMER), get(header::ORIGIN_SUBJECT), get(header::NAME));
-            if selection.contract.as_ref().is_some_and(|c| *c != name)
+            let foreign = (kind == "event" || kind == "command") && R::ACCESS.rule(&name).is_none();
+            if foreign
+                || selection.contract.as_ref().is_some_and(|c| *c != name)
                 || selection.since.is_some_and(|t| stored_at < t)
                 || selection.until.is_some_and(|t| stored_at >= t)
             {
                 continue;
             }
-            let out = match replay_message(
+            let out = match replay_message::<R>(
                 &kind,
                 &message.payload,
                 &headers,
@@ -205,7 +216,7 @@ impl Broker {
 
 /// The message a record replays: the message as first published (`retryCount` 0, `created`),
 /// its registry headers, a `Nats-Msg-Id` of its own and the consumer it is for.
-fn replay_message(
+fn replay_message<R: Registry>(
     kind: &str,
     body: &[u8],
     record_headers: &HeaderMap,
@@ -225,7 +236,7 @@ fn replay_message(
                 message["retryCount"] = 0.into();
                 message["eventStatus"] = "created".into();
             }
-            let out = Outgoing::from_json(&message, origin_subject)
+            let out = Outgoing::from_json::<R>(&message, origin_subject)
                 .map_err(|e| format!("the {kind} no longer decodes: {e}"))?;
             let id = out.msg_id.clone();
             (out, id)

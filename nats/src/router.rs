@@ -7,10 +7,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use events::{AnyCommand, AnyEvent, DecodeError, ErrorInfo, SchemaVersion};
+use events::{DecodeError, ErrorInfo, Message, Registry, SchemaVersion};
 use serde::Deserialize;
 
-use crate::message::{Delivered, Ids, Incoming, Kind};
+use crate::message::{Delivered, Ids, Kind};
 
 /// The future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), ErrorInfo>> + Send>>;
@@ -64,10 +64,10 @@ struct Typed<M, H> {
     _message: PhantomData<fn() -> M>,
 }
 
-impl<M: Incoming, H: Handler<M>> Route for Typed<M, H> {
+impl<M: Message, H: Handler<M>> Route for Typed<M, H> {
     fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
-        let message = M::decode(bytes, cx.attempt)?;
-        let ids = message.ids();
+        let message = M::decode(bytes)?.at_attempt(cx.attempt);
+        let ids = Ids::of(&message);
         let delivered = Delivered::new(message, cx.attempt, cx.max_attempts, cx.origin, cx.published);
         let handler = self.handler.clone();
         Ok(Dispatch { ids, run: Some(Box::new(move || handler.call(delivered))) })
@@ -77,25 +77,26 @@ impl<M: Incoming, H: Handler<M>> Route for Typed<M, H> {
     }
 }
 
-fn record_of<M: Incoming>(bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
-    let message = M::decode(bytes, attempt)?;
+fn record_of<M: Message>(bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
+    let message = M::decode(bytes)?.at_attempt(attempt);
     let value = serde_json::to_value(&message).expect("registry messages always serialize");
-    Ok((message.ids(), value))
+    Ok((Ids::of(&message), value))
 }
 
 /// Validates a message no handler asked for, so that a broken one is still dead-lettered.
 struct Unrouted<M>(PhantomData<fn() -> M>);
 
-impl<M: Incoming> Route for Unrouted<M> {
-    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
-        Ok(Dispatch { ids: M::decode(bytes, cx.attempt)?.ids(), run: None })
+impl<M: Message> Route for Unrouted<M> {
+    fn dispatch(&self, bytes: &[u8], _cx: Context) -> Result<Dispatch, DecodeError> {
+        Ok(Dispatch { ids: Ids::of(&M::decode(bytes)?), run: None })
     }
     fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
         record_of::<M>(bytes, attempt)
     }
 }
 
-/// Handlers by contract, for one consumer.
+/// Handlers by contract, for one consumer of registry `R` (a registry crate's `Contracts`, which
+/// the handlers' message types name: `Router::new().on(…)` needs no annotation).
 ///
 /// `on::<OrderCreatedEvent>(h)` handles that contract version (name and schema version); the
 /// message is decoded straight into its type. `on::<AnyEvent>(h)` (or `AnyCommand`) handles every
@@ -119,15 +120,40 @@ impl<M: Incoming> Route for Unrouted<M> {
 ///     });
 /// assert_eq!(router.len(), 2);
 /// ```
-#[derive(Clone, Default)]
-pub struct Router {
+pub struct Router<R: Registry> {
     routes: HashMap<(&'static str, SchemaVersion), Arc<dyn Route>>,
     versions: HashMap<&'static str, Vec<SchemaVersion>>,
     any_event: Option<Arc<dyn Route>>,
     any_command: Option<Arc<dyn Route>>,
+    _registry: PhantomData<fn() -> R>,
 }
 
-impl std::fmt::Debug for Router {
+// By hand: derives would ask `R: Clone + Default`.
+impl<R: Registry> Clone for Router<R> {
+    fn clone(&self) -> Self {
+        Router {
+            routes: self.routes.clone(),
+            versions: self.versions.clone(),
+            any_event: self.any_event.clone(),
+            any_command: self.any_command.clone(),
+            _registry: PhantomData,
+        }
+    }
+}
+
+impl<R: Registry> Default for Router<R> {
+    fn default() -> Self {
+        Router {
+            routes: HashMap::new(),
+            versions: HashMap::new(),
+            any_event: None,
+            any_command: None,
+            _registry: PhantomData,
+        }
+    }
+}
+
+impl<R: Registry> std::fmt::Debug for Router<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut contracts: Vec<String> = self.routes.keys().map(|(n, v)| format!("{n}@{v}")).collect();
         contracts.sort();
@@ -139,7 +165,7 @@ impl std::fmt::Debug for Router {
     }
 }
 
-impl Router {
+impl<R: Registry> Router<R> {
     /// A router with no handlers: every valid message is acknowledged unhandled.
     pub fn new() -> Self {
         Router::default()
@@ -147,9 +173,9 @@ impl Router {
 
     /// Handles `M`: a contract version, or every event (`AnyEvent`) or command (`AnyCommand`)
     /// that no contract handler takes.
-    pub fn on<M: Incoming, H: Handler<M>>(mut self, handler: H) -> Self {
+    pub fn on<M: Message<Registry = R>, H: Handler<M>>(mut self, handler: H) -> Self {
         let route: Arc<dyn Route> = Arc::new(Typed::<M, H> { handler: Arc::new(handler), _message: PhantomData });
-        match (M::contract(), M::KIND) {
+        match (M::CONTRACT, M::KIND) {
             (Some((name, version)), _) => {
                 if self.routes.insert((name, version), route).is_none() {
                     self.versions.entry(name).or_default().push(version);
@@ -204,8 +230,8 @@ impl Router {
         };
         match (fallback, kind) {
             (Some(route), _) => route.clone(),
-            (None, Kind::Event) => Arc::new(Unrouted::<AnyEvent>(PhantomData)),
-            (None, Kind::Command) => Arc::new(Unrouted::<AnyCommand>(PhantomData)),
+            (None, Kind::Event) => Arc::new(Unrouted::<R::Event>(PhantomData)),
+            (None, Kind::Command) => Arc::new(Unrouted::<R::Command>(PhantomData)),
         }
     }
 

@@ -96,9 +96,9 @@ impl BrokerConfig {
         self
     }
 
-    /// The service this process runs as, under the registry's access rules ([`events::ACCESS`]):
-    /// a consumer it starts must read what the registry lets it read (checked before the broker
-    /// is asked), and a publish the broker refuses fails at once as
+    /// The service this process runs as, under the access rules of each registry it reads
+    /// ([`events::Registry::ACCESS`]): a consumer it starts must read what that registry lets it
+    /// read (checked before the broker is asked), and a publish the broker refuses fails at once as
     /// [`PublishErrorKind::Forbidden`](crate::PublishErrorKind::Forbidden). Connect with
     /// [`connect_as`](crate::connect_as) and the service's credentials.
     pub fn service(mut self, name: impl Into<String>) -> Self {
@@ -113,14 +113,6 @@ impl BrokerConfig {
 
     /// Refuses settings that could lose or double a message.
     pub fn check(&self) -> Result<(), SetupError> {
-        if let Some(service) = &self.service {
-            if !events::ACCESS.knows(service) {
-                return Err(SetupError::config(format!(
-                    "service {service:?} is not a service of the registry ({}); see [package.metadata.events.access]",
-                    events::ACCESS.services.join(", ")
-                )));
-            }
-        }
         if self.publish_deadline >= self.duplicate_window {
             return Err(SetupError::config(format!(
                 "publish_deadline ({:?}) must be shorter than duplicate_window ({:?}): a publish retried after the \

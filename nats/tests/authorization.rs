@@ -3,6 +3,7 @@
 
 mod common;
 
+use events::Contracts;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -20,7 +21,7 @@ fn secured() -> &'static (PathBuf, String) {
     MADE.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("credentials-{}", std::process::id()));
         let secrets = Secrets::open(&dir).unwrap();
-        let policy = events_nats::access_policy();
+        let policy = events_nats::access_policy::<events::Contracts>();
         let hashes: std::collections::BTreeMap<String, String> =
             policy.users().iter().map(|u| (u.to_string(), secrets.ensure(u).unwrap().hash())).collect();
         (dir, policy.render(|u| hashes[u].clone()))
@@ -99,7 +100,12 @@ async fn a_reader_consumes_the_events_it_may_read() {
     assert_eq!(calls.lock().unwrap().get(&event.event_id()), Some(&1));
     running.stop().await;
     // A second consumer of its own on the same stream, named after the contract, is allowed too.
-    payment.consumer("PaymentService-InventoryUpdatedIntegrationEvent").events(STOCK).build().await.unwrap();
+    payment
+        .consumer("PaymentService-InventoryUpdatedIntegrationEvent")
+        .events(STOCK)
+        .build::<Contracts>()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,12 +119,17 @@ async fn the_transport_refuses_a_consumer_the_registry_does_not_allow_before_the
         ("Mailer", "events.domain.OrderCreatedEvent", "is named `NotificationService` or `NotificationService-OrderCreatedEvent`"),
         ("NotificationService", "events.domain.NoSuchEvent", "no contract of the registry is published on"),
     ] {
-        let err = notification.consumer(name).events(filter).build().await.err().unwrap_or_else(|| panic!("{name} {filter}"));
+        let err = notification.consumer(name).events(filter).build::<Contracts>().await.err().unwrap_or_else(|| panic!("{name} {filter}"));
         assert_eq!(err.kind(), ConsumerErrorKind::Forbidden, "{err}");
         assert!(err.to_string().contains(fragment), "{err}");
     }
     assert!(!server.log().contains("Violation"), "the broker was never asked:\n{}", server.log());
-    notification.consumer("NotificationService").events("events.domain.OrderCreatedEvent").build().await.unwrap();
+    notification
+        .consumer("NotificationService")
+        .events("events.domain.OrderCreatedEvent")
+        .build::<Contracts>()
+        .await
+        .unwrap();
 }
 
 /// Whatever consumer it creates, through whatever subject, a service that may not read an event
@@ -186,7 +197,7 @@ async fn a_service_that_is_not_a_reader_cannot_receive_the_event_by_any_consumer
     violation_logged(&server, "Publish", "NotificationService", "$JS.API.STREAM.MSG.GET.EVENTS").await;
     // Pulling through the consumer of a service that may read it.
     let payment = broker_as(&server, "PaymentService").await;
-    payment.consumer("PaymentService").events(STOCK).build().await.unwrap();
+    payment.consumer("PaymentService").events(STOCK).build::<Contracts>().await.unwrap();
     let theirs: Result<async_nats::jetstream::consumer::PullConsumer, _> = stream.get_consumer("PaymentService").await;
     assert!(theirs.is_err(), "another service's consumer");
     client.publish("$JS.API.CONSUMER.MSG.NEXT.EVENTS.PaymentService", "1".into()).await.unwrap();
@@ -210,7 +221,7 @@ async fn dead_letters_are_read_by_the_service_whose_consumer_failed_them_and_by_
     let operator = broker_as(&server, "Operator").await;
     let inventory = broker_as(&server, "InventoryService").await;
     let payment = broker_as(&server, "PaymentService").await;
-    let consumer = payment.consumer("PaymentService").events(STOCK).build().await.unwrap();
+    let consumer = payment.consumer("PaymentService").events(STOCK).build::<Contracts>().await.unwrap();
     let running = common::run(consumer, Router::new());
     // A payload that breaks its schema, published by the event's source: dead-lettered at once.
     let mut broken: serde_json::Value = serde_json::from_str(&common::inventory_event("ITEM001", 5).to_json()).unwrap();
@@ -247,7 +258,7 @@ async fn dead_letters_are_read_by_the_service_whose_consumer_failed_them_and_by_
 async fn the_configuration_holds_no_secret_and_a_wrong_password_is_refused() {
     let (dir, config) = secured();
     let secrets = Secrets::open(dir).unwrap();
-    for user in events_nats::access_policy().users() {
+    for user in events_nats::access_policy::<events::Contracts>().users() {
         let credentials = secrets.get(user).unwrap();
         assert!(!config.contains(credentials.password()), "{user}'s password is in the configuration");
         assert!(config.contains(&format!("user: \"{user}\"")));

@@ -3,6 +3,7 @@
 
 mod common;
 
+use events::Contracts;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ fn policy(attempts: u32, base_ms: u64) -> RetryPolicy {
 }
 
 /// A handler of inventory events that fails while `fail(attempt)` says so, recording each call.
-fn inventory_handler(calls: Calls, fail: fn(u32) -> bool) -> Router {
+fn inventory_handler(calls: Calls, fail: fn(u32) -> bool) -> Router<Contracts> {
     Router::new().on(move |e: Delivered<InventoryUpdatedIntegrationEvent>| {
         let calls = calls.clone();
         async move {
@@ -544,7 +545,7 @@ async fn a_command_handler_gets_the_delivery_count_and_a_failed_command_dead_let
 async fn a_consumer_name_that_cannot_be_a_subject_token_is_refused() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let err = broker.consumer("payment.service").build().await.unwrap_err();
+    let err = broker.consumer("payment.service").build::<Contracts>().await.unwrap_err();
     assert_eq!(err.kind(), ConsumerErrorKind::Config);
     assert!(err.to_string().starts_with("consumer name \"payment.service\": use letters, digits"), "{err}");
 }
@@ -553,7 +554,7 @@ async fn a_consumer_name_that_cannot_be_a_subject_token_is_refused() {
 async fn a_filter_outside_the_stream_is_refused() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let err = broker.consumer("OrderService").events("commands.>").build().await.unwrap_err();
+    let err = broker.consumer("OrderService").events("commands.>").build::<Contracts>().await.unwrap_err();
     assert_eq!(err.kind(), ConsumerErrorKind::Config);
     assert!(
         err.to_string().contains("filter \"commands.>\" is outside the EVENTS stream's subjects `events.>`"),
@@ -569,7 +570,7 @@ async fn a_handler_timeout_not_below_the_ack_wait_is_refused() {
         .consumer("OrderService")
         .ack_wait(Duration::from_secs(5))
         .handler_timeout(Duration::from_secs(5))
-        .build()
+        .build::<Contracts>()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ConsumerErrorKind::Config);

@@ -136,7 +136,7 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_and_handled_once_
     let broker = common::broker(&server).await;
     let ack_wait = Duration::from_secs(2);
     // The durable consumer exists before the child starts, with the child's settings.
-    broker.consumer("OrderService").ack_wait(ack_wait).idempotent(HORIZON).build().await.unwrap();
+    broker.consumer("OrderService").ack_wait(ack_wait).idempotent(HORIZON).build::<events::Contracts>().await.unwrap();
     let event = common::inventory_event("ITEM001", 90);
     broker.publisher().publish(&event).await.unwrap();
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use events::Contracts;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,7 +140,8 @@ async fn two_instances_racing_on_one_id_handle_it_once() {
 async fn a_horizon_shorter_than_the_ack_wait_is_refused() {
     let server = common::server();
     let broker = common::broker(&server).await;
-    let err = broker.consumer("OrderService").idempotent(Duration::from_secs(1)).build().await.unwrap_err();
+    let err =
+        broker.consumer("OrderService").idempotent(Duration::from_secs(1)).build::<Contracts>().await.unwrap_err();
     assert_eq!(err.kind(), ConsumerErrorKind::Config);
     assert!(err.to_string().contains("the idempotency horizon must be at least the ack wait (30s)"), "{err}");
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use events::Contracts;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,7 @@ async fn a_replayed_dead_letter_reaches_only_the_consumer_that_failed_it() {
 
     // The bug is fixed; PaymentService's dead letters go back.
     fixed.store(true, Ordering::SeqCst);
-    let report = broker.replay(&Replay::new().consumer("PaymentService")).await.unwrap();
+    let report = broker.replay::<Contracts>(&Replay::new().consumer("PaymentService")).await.unwrap();
     assert_eq!(report.replayed.len(), 1, "{report:?}");
     let replayed = &report.replayed[0];
     assert_eq!(replayed.msg_id, format!("{}:replay:{record_sequence}", event.event_id()));
@@ -88,7 +89,7 @@ async fn a_replayed_dead_letter_reaches_only_the_consumer_that_failed_it() {
     assert_eq!(seen.last(), Some(&(event.event_id(), 0, 1)));
     assert!(common::dead_letters(&broker).await.is_empty(), "the record is removed once replayed");
     // Replaying again finds nothing.
-    assert!(broker.replay(&Replay::new()).await.unwrap().replayed.is_empty());
+    assert!(broker.replay::<Contracts>(&Replay::new()).await.unwrap().replayed.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +119,7 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     };
     let dry = |s: Replay| {
         let broker = broker.clone();
-        async move { broker.replay(&s.dry_run()).await.unwrap() }
+        async move { broker.replay::<Contracts>(&s.dry_run()).await.unwrap() }
     };
     assert_eq!(
         names(&dry(Replay::new().consumer("PaymentService").contract("InventoryUpdatedIntegrationEvent")).await),
@@ -141,8 +142,10 @@ async fn replay_selects_by_consumer_contract_and_time_and_leaves_poison_unless_a
     assert_eq!(common::dead_letters(&broker).await.len(), 6, "a dry run changes nothing");
 
     // For real now: only the selection goes, the rest stays.
-    let report =
-        broker.replay(&Replay::new().consumer("OrderService").contract("OrderShippedNotificationEvent")).await.unwrap();
+    let report = broker
+        .replay::<Contracts>(&Replay::new().consumer("OrderService").contract("OrderShippedNotificationEvent"))
+        .await
+        .unwrap();
     assert_eq!(names(&report), ["OrderService/OrderShippedNotificationEvent"]);
     assert_eq!(common::dead_letters(&broker).await.len(), 5);
 }

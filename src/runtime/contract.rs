@@ -12,6 +12,8 @@ use crate::{EventType, StaticSchemaRef, Violation};
 pub trait Contract:
     TypedCheck + Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
 {
+    /// The registry the contract belongs to: its crate's `Contracts`.
+    type Registry: crate::Registry;
     /// `eventName` (or `commandName`): `OrderCreatedEvent`.
     const NAME: &'static str;
     /// The registry schema the payload follows.

@@ -4,8 +4,10 @@
 mod access;
 mod causation;
 #[cfg(feature = "cloudevents")]
-mod cloudevents;
+pub(crate) mod cloudevents;
 mod command;
+#[cfg(feature = "confluent")]
+pub mod confluent;
 pub(crate) mod contract;
 pub(crate) mod decode;
 pub(crate) mod envelope;
@@ -17,6 +19,7 @@ mod lifecycle;
 mod pointer;
 mod present;
 pub(crate) mod redact;
+mod registry;
 mod strict;
 mod support;
 mod upcast;
@@ -42,6 +45,7 @@ pub use lifecycle::{
 pub use present::deserialize_present;
 #[doc(hidden)]
 pub use redact::{redacted_payload, MaskedValues};
+pub use registry::{CommandSet, EventSet, Message, MessageKind, Registry};
 #[doc(hidden)]
 pub use support::{serialize_integral, IntegralNumbers};
 pub use support::{ConversionError, Sensitive};

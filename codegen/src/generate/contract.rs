@@ -48,6 +48,7 @@ pub(super) fn glue(
         pub const SCHEMA_JSON: &str = #schema_json;
 
         impl crate::Contract for #payload {
+            type Registry = super::super::Contracts;
             const NAME: &'static str = #name;
             const SCHEMA_REF: crate::StaticSchemaRef = crate::StaticSchemaRef {
                 id: #id,

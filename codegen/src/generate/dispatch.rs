@@ -11,7 +11,22 @@ use crate::registry::{ContractKind, Registry, SchemaFile};
 pub(super) fn tokens(registry: &Registry, upcasts: &[(&SchemaFile, &SchemaFile)]) -> TokenStream {
     let events = family(registry, true, upcasts);
     let commands = family(registry, false, upcasts);
-    quote! { #events #commands }
+    quote! {
+        #events
+        #commands
+
+        /// This registry as transports and mappings see it ([`crate::Registry`]): its decoders,
+        /// access rules and schema ids.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct Contracts;
+
+        impl crate::Registry for Contracts {
+            type Event = AnyEvent;
+            type Command = AnyCommand;
+            const ACCESS: &'static crate::AccessPolicy = &ACCESS;
+            const SCHEMA_IDS: &'static [crate::SchemaIdEntry] = SCHEMA_IDS;
+        }
+    }
 }
 
 /// `OrderCreatedEventV1_0`: the name and the version, so that adding a version renames nothing.
@@ -93,6 +108,38 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
         }
     };
     let name_method = format_ident!("{kind_word}_name");
+    let id_name = format_ident!("{kind_word}_id");
+    let (kind_variant, set_trait, id_type) = if events {
+        (quote!(Event), quote!(crate::EventSet), quote!(crate::EventId))
+    } else {
+        (quote!(Command), quote!(crate::CommandSet), quote!(crate::CommandId))
+    };
+    // Through the inherent methods (`Self::…` finds them first): one body for both callers.
+    let at_attempt = if events {
+        quote! { fn at_attempt(self, attempt: u32) -> Self { Self::at_attempt(self, attempt) } }
+    } else {
+        TokenStream::new()
+    };
+    let traits = quote! {
+        impl crate::Message for #any {
+            type Registry = Contracts;
+            const KIND: crate::MessageKind = crate::MessageKind::#kind_variant;
+            const CONTRACT: ::std::option::Option<(&'static str, crate::SchemaVersion)> = ::std::option::Option::None;
+            fn decode(bytes: &[u8]) -> ::std::result::Result<Self, crate::DecodeError> { Self::from_json(bytes) }
+            fn name(&self) -> &'static str { Self::#name_method(self) }
+            fn message_id(&self) -> ::std::string::String { Self::#id_name(self).to_string() }
+            fn correlation_id(&self) -> crate::CorrelationId { Self::correlation_id(self) }
+            fn causation_id(&self) -> ::std::option::Option<crate::CausationId> { Self::causation_id(self) }
+            fn schema_ref(&self) -> crate::SchemaRef { Self::schema_ref(self) }
+            fn redacted(&self) -> ::serde_json::Value { Self::redacted(self) }
+            #at_attempt
+        }
+
+        impl #set_trait for #any {
+            fn from_raw(raw: #raw) -> ::std::result::Result<Self, crate::DecodeError> { Self::from_raw(raw) }
+            fn #id_name(&self) -> #id_type { Self::#id_name(self) }
+        }
+    };
     // Events in their full form first take the fast path: one pass, the payload checked typed.
     // The contract is picked from the message's first members (its name, and its version when
     // the name has several) and the payload read straight into its type; when they do not say,
@@ -219,6 +266,8 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
                 fn from(value: #types) -> Self { Self::#idents(value) }
             }
         )*
+
+        #traits
     }
 }
 

@@ -10,6 +10,7 @@ pub mod isolate;
 mod payload;
 mod plain;
 mod sensitive;
+mod shared;
 mod upcast;
 mod validate;
 
@@ -17,14 +18,21 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
+use crate::bundle::Origin;
 use crate::error::Diagnostic;
 use crate::ident::{module_name, payload_name};
 use crate::registry::{Registry, SchemaFile};
+
+pub(crate) use shared::SharedTypes;
 
 /// Generated tokens, one unit per schema version plus the registry-wide decoders.
 #[derive(Debug, Clone)]
 pub struct Generated {
     pub(crate) subjects: Vec<SubjectCode>,
+    /// The `shared` module: definitions of shared files, generated once.
+    pub(crate) shared: TokenStream,
     pub(crate) dispatch: TokenStream,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) fallbacks: Vec<Diagnostic>,
@@ -116,20 +124,23 @@ pub(crate) type Typified = Result<String, String>;
 /// the reason is returned beside the code.
 pub(crate) fn schema_module(
     file: &SchemaFile,
-    bundled: &Value,
+    (bundled, origins): (&Value, &BTreeMap<String, Origin>),
     typified: Typified,
     vendored: bool,
     former_uris: &[String],
+    shared: &mut SharedTypes,
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let ident = format_ident!("{payload}");
     let (types, fallback) =
         match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
-            Ok(types) => {
+            Ok(mut types) => {
                 // Checked on its typed form where every keyword has a typed check; through the
                 // validator otherwise (the trait's default says "not checked").
                 let check = validate::tokens(bundled, &types, &payload)
                     .unwrap_or_else(|| quote! { impl crate::TypedCheck for #ident {} });
+                // After the checks, which read the shared types' fields.
+                shared.take(&mut types, origins, &file.display);
                 (quote! { #types #check }, None)
             }
             Err(reason) if reason.starts_with("unsupported:") => {
@@ -166,6 +177,7 @@ fn mark_deprecated(types: TokenStream, payload: &str, attr: syn::Attribute) -> T
 pub(crate) fn registry(
     registry: &Registry,
     mut modules: Vec<TokenStream>,
+    shared: &SharedTypes,
     upcasts: &[(&SchemaFile, &SchemaFile)],
     warnings: Vec<Diagnostic>,
     fallbacks: Vec<Diagnostic>,
@@ -199,7 +211,7 @@ pub(crate) fn registry(
     let mut dispatch = dispatch::tokens(registry, upcasts);
     dispatch.extend(access::tokens(registry));
     dispatch.extend(access::schema_ids(registry));
-    Generated { subjects, dispatch, warnings, fallbacks, partial: Vec::new() }
+    Generated { subjects, shared: shared.tokens(), dispatch, warnings, fallbacks, partial: Vec::new() }
 }
 
 impl SubjectCode {

@@ -58,7 +58,7 @@ pub fn create_order() -> CreateOrderCommand {
 pub type Calls = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<events::EventId, u32>>>;
 
 /// A router whose inventory handler succeeds and counts its calls per event.
-pub fn counting(calls: Calls) -> events_nats::Router {
+pub fn counting(calls: Calls) -> events_nats::Router<events::Contracts> {
     events_nats::Router::new().on(move |e: events_nats::Delivered<InventoryUpdatedIntegrationEvent>| {
         *calls.lock().unwrap().entry(e.event_id()).or_default() += 1;
         async { Ok::<_, String>(()) }
@@ -150,7 +150,7 @@ impl Running {
     }
 }
 
-pub fn run(consumer: events_nats::Consumer, router: events_nats::Router) -> Running {
+pub fn run<R: events::Registry>(consumer: events_nats::Consumer<R>, router: events_nats::Router<R>) -> Running {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let stats = consumer.stats_handle();
     let handle = tokio::spawn(consumer.run(router, async move {

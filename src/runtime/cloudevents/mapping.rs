@@ -3,7 +3,9 @@
 use serde_json::{Map, Value};
 
 use crate::runtime::decode::RawEvent;
-use crate::{AnyEvent, CloudEvent, DecodeError, Envelope, EventContract, ExtensionValue, SchemaVersion};
+use serde::Serialize;
+
+use crate::{CloudEvent, DecodeError, Envelope, EventContract, ExtensionValue, SchemaVersion};
 
 /// The media type of every envelope's `data`.
 const JSON: &str = "application/json";
@@ -236,31 +238,15 @@ impl<P: EventContract> Envelope<P> {
     }
 }
 
-impl AnyEvent {
-    /// This event as a CloudEvent, as [`Envelope::to_cloud_event`] maps it.
-    pub fn to_cloud_event(&self) -> CloudEvent {
-        from_envelope_json(serde_json::to_value(self).expect("an envelope always serializes"))
-    }
+/// Any event of a registry as a CloudEvent ([`crate::EventSet::to_cloud_event`]).
+pub(crate) fn of_message<E: Serialize>(event: &E) -> CloudEvent {
+    from_envelope_json(serde_json::to_value(event).expect("an envelope always serializes"))
+}
 
-    /// Any event of the registry, from a CloudEvent: dispatched on `type` (and `schemaversion`),
-    /// then checked as [`AnyEvent::from_json`] checks an envelope. A `type` the registry does not
-    /// know is [`DecodeError::UnknownContract`] at `/type`.
-    ///
-    /// ```
-    /// use events::{AnyEvent, DecodeError};
-    ///
-    /// let wire = std::fs::read("tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
-    /// let received = AnyEvent::from_json(&wire).unwrap();
-    /// let cloud = events::CloudEvent::from_json(received.to_cloud_event().to_json().as_bytes()).unwrap();
-    /// assert_eq!(AnyEvent::from_cloud_event(cloud.clone()).unwrap(), received);
-    ///
-    /// let mut unknown = cloud;
-    /// unknown.event_type = "OrderPaidEvent".into();
-    /// let err = AnyEvent::from_cloud_event(unknown).unwrap_err();
-    /// assert!(matches!(err, DecodeError::UnknownContract { ref name, .. } if name == "OrderPaidEvent"));
-    /// assert_eq!(err.pointer(), Some("/type"));
-    /// ```
-    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
-        Self::from_raw(read(event)?).map_err(in_cloud_event)
-    }
+/// The CloudEvent read as an envelope, then decoded by `decode` ([`crate::EventSet::from_cloud_event`]).
+pub(crate) fn read_with<T>(
+    event: CloudEvent,
+    decode: impl FnOnce(RawEvent) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    decode(read(event)?).map_err(in_cloud_event)
 }

@@ -23,3 +23,4 @@ mod event;
 mod mapping;
 
 pub use event::{CloudEvent, ExtensionValue};
+pub(crate) use mapping::{of_message, read_with};

@@ -4,7 +4,8 @@
 //! so that a validating Confluent deserializer accepts these messages.
 
 use crate::{
-    AnyCommand, AnyEvent, Command, CommandContract, DecodeError, Envelope, EventContract, SchemaVersion, SCHEMA_IDS,
+    Command, CommandContract, CommandSet, Contract, DecodeError, Envelope, EventContract, EventSet, Registry,
+    SchemaIdEntry, SchemaVersion,
 };
 
 /// Why bytes are not a framed message of the registry, or a message cannot be framed.
@@ -55,11 +56,6 @@ pub enum ConfluentError {
     Decode(#[from] DecodeError),
 }
 
-/// The id the registry records for a contract version.
-pub fn schema_id(name: &str, version: SchemaVersion) -> Option<u32> {
-    SCHEMA_IDS.iter().find(|s| s.name == name && s.version == version).map(|s| s.id)
-}
-
 fn frame(id: u32, json: String) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + json.len());
     out.push(0);
@@ -96,11 +92,11 @@ fn pinned(json: &[u8], version: SchemaVersion) -> Result<Vec<u8>, ConfluentError
     Ok(serde_json::to_vec(&value).expect("a JSON value serializes"))
 }
 
-fn entry(id: u32) -> Result<&'static crate::SchemaIdEntry, ConfluentError> {
-    SCHEMA_IDS.iter().find(|s| s.id == id).ok_or(ConfluentError::UnknownId { id })
+fn entry<R: Registry>(id: u32) -> Result<&'static SchemaIdEntry, ConfluentError> {
+    R::SCHEMA_IDS.iter().find(|s| s.id == id).ok_or(ConfluentError::UnknownId { id })
 }
 
-fn check(id: u32, e: &crate::SchemaIdEntry, name: &str, version: SchemaVersion) -> Result<(), ConfluentError> {
+fn check(id: u32, e: &SchemaIdEntry, name: &str, version: SchemaVersion) -> Result<(), ConfluentError> {
     if e.name == name && e.version == version {
         Ok(())
     } else {
@@ -114,51 +110,54 @@ fn check(id: u32, e: &crate::SchemaIdEntry, name: &str, version: SchemaVersion) 
     }
 }
 
+/// The message of contract `P` framed with its schema id.
+fn framed<P: Contract>(json: String) -> Result<Vec<u8>, ConfluentError> {
+    let version = P::SCHEMA_REF.version;
+    let id = <P::Registry as Registry>::schema_id(P::NAME, version)
+        .ok_or(ConfluentError::NoSchemaId { name: P::NAME.into(), version })?;
+    Ok(frame(id, json))
+}
+
 impl<P: EventContract> Envelope<P> {
     /// The event in the Confluent wire format: `0`, its schema id, its JSON.
     ///
     /// ```
+    /// use events::{Contracts, EventSet, Registry};
     /// # let wire = std::fs::read("tests/fixtures/spec/09-InventoryUpdatedIntegrationEvent.json").unwrap();
     /// let event = events::inventory_updated_schema::InventoryUpdatedIntegrationEvent::from_json(&wire).unwrap();
     /// let bytes = event.to_confluent().unwrap();
     /// assert_eq!(bytes[0], 0);
-    /// assert_eq!(&bytes[1..5], &events::confluent::schema_id("InventoryUpdatedIntegrationEvent", event.version()).unwrap().to_be_bytes());
+    /// assert_eq!(&bytes[1..5], &Contracts::schema_id("InventoryUpdatedIntegrationEvent", event.version()).unwrap().to_be_bytes());
     /// assert!(matches!(events::AnyEvent::from_confluent(&bytes), Ok(events::AnyEvent::InventoryUpdatedIntegrationEventV1_0(_))));
     /// ```
     pub fn to_confluent(&self) -> Result<Vec<u8>, ConfluentError> {
-        let version = P::SCHEMA_REF.version;
-        let id = schema_id(P::NAME, version).ok_or(ConfluentError::NoSchemaId { name: P::NAME.into(), version })?;
-        Ok(frame(id, self.to_json()))
+        framed::<P>(self.to_json())
     }
 }
 
 impl<P: CommandContract> Command<P> {
     /// The command in the Confluent wire format.
     pub fn to_confluent(&self) -> Result<Vec<u8>, ConfluentError> {
-        let version = P::SCHEMA_REF.version;
-        let id = schema_id(P::NAME, version).ok_or(ConfluentError::NoSchemaId { name: P::NAME.into(), version })?;
-        Ok(frame(id, self.to_json()))
+        framed::<P>(self.to_json())
     }
 }
 
-impl AnyEvent {
-    /// Decodes an event in the Confluent wire format; the header's id chooses the contract version.
-    pub fn from_confluent(bytes: &[u8]) -> Result<Self, ConfluentError> {
-        let (id, json) = unframe(bytes)?;
-        let e = entry(id)?;
-        let event = AnyEvent::from_json(&pinned(json, e.version)?)?;
-        check(id, e, event.event_name(), event.schema_ref().version)?;
-        Ok(event)
-    }
+/// Decodes an event of registry `R` in the Confluent wire format; the header's id chooses the
+/// contract version. [`EventSet::from_confluent`] calls it.
+pub(crate) fn event_from_confluent<E: EventSet>(bytes: &[u8]) -> Result<E, ConfluentError> {
+    let (id, json) = unframe(bytes)?;
+    let e = entry::<E::Registry>(id)?;
+    let event = E::decode(&pinned(json, e.version)?)?;
+    check(id, e, event.name(), event.schema_ref().version)?;
+    Ok(event)
 }
 
-impl AnyCommand {
-    /// Decodes a command in the Confluent wire format; the header's id chooses the contract version.
-    pub fn from_confluent(bytes: &[u8]) -> Result<Self, ConfluentError> {
-        let (id, json) = unframe(bytes)?;
-        let e = entry(id)?;
-        let command = AnyCommand::from_json(&pinned(json, e.version)?)?;
-        check(id, e, command.command_name(), command.schema_ref().version)?;
-        Ok(command)
-    }
+/// Decodes a command of registry `R` in the Confluent wire format; [`CommandSet::from_confluent`]
+/// calls it.
+pub(crate) fn command_from_confluent<C: CommandSet>(bytes: &[u8]) -> Result<C, ConfluentError> {
+    let (id, json) = unframe(bytes)?;
+    let e = entry::<C::Registry>(id)?;
+    let command = C::decode(&pinned(json, e.version)?)?;
+    check(id, e, command.name(), command.schema_ref().version)?;
+    Ok(command)
 }
