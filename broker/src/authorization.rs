@@ -40,6 +40,25 @@ pub struct Policy {
     pub rules: Vec<Rule>,
 }
 
+/// Why the access rules refuse a consumer; match on its [`kind`](events::Error::kind).
+pub type AccessError = events::Error<AccessErrorKind>;
+
+/// The kinds of [`AccessError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccessErrorKind {
+    /// The filter is a wildcard: it would also deliver contracts added later.
+    Wildcard,
+    /// No contract of the registry travels on the filter's subject.
+    UnknownSubject,
+    /// The service is not among the contract's readers.
+    NotAReader,
+    /// The consumer is not named after the service (`<service>` or `<service>-<contract>`).
+    ConsumerName,
+    /// Two registries that share a broker state rules for the same subject.
+    Conflict,
+}
+
 /// Who may publish and read one contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -73,6 +92,37 @@ impl Rule {
 }
 
 impl Policy {
+    /// The rules of several registries on one broker (a service of two registry crates): their
+    /// services, operators and rules together. Two registries with a rule for the same subject
+    /// are refused, since one broker cannot tell their messages apart.
+    ///
+    /// ```
+    /// use events_broker::authorization::Policy;
+    /// let shipped = Policy::from(&events::ACCESS);
+    /// assert_eq!(shipped.clone().merge(Policy { services: vec!["BillingService".into()], operators: vec![], rules: vec![] }).unwrap().services.len(), shipped.services.len() + 1);
+    /// let err = shipped.clone().merge(shipped).unwrap_err();
+    /// assert_eq!(err.kind(), events_broker::authorization::AccessErrorKind::Conflict);
+    /// assert!(err.to_string().contains("commands.CreateOrderCommand"), "{err}");
+    /// ```
+    pub fn merge(mut self, other: Policy) -> Result<Policy, AccessError> {
+        for rule in &other.rules {
+            if self.rules.iter().any(|r| r.subject() == rule.subject()) {
+                return Err(AccessError::new(
+                    AccessErrorKind::Conflict,
+                    format!("two registries have a contract on {}: rename one of them", rule.subject()),
+                ));
+            }
+        }
+        self.rules.extend(other.rules);
+        self.rules.sort_by(|a, b| a.name.cmp(&b.name));
+        for (mine, theirs) in [(&mut self.services, other.services), (&mut self.operators, other.operators)] {
+            mine.extend(theirs);
+            mine.sort();
+            mine.dedup();
+        }
+        Ok(self)
+    }
+
     /// Whether `service` is an operator.
     pub fn is_operator(&self, service: &str) -> bool {
         self.operators.iter().any(|o| o == service)
@@ -105,40 +155,53 @@ impl Policy {
     /// let stock = "events.integration.InventoryUpdatedIntegrationEvent";
     /// assert!(policy.may_consume("PaymentService", "PaymentService", stock).is_ok());
     /// let err = policy.may_consume("NotificationService", "NotificationService", stock).unwrap_err();
-    /// assert!(err.contains("may not read InventoryUpdatedIntegrationEvent"), "{err}");
+    /// assert_eq!(err.kind(), events_broker::authorization::AccessErrorKind::NotAReader);
+    /// assert!(err.to_string().contains("may not read InventoryUpdatedIntegrationEvent"), "{err}");
     /// assert!(policy.may_consume("PaymentService", "PaymentService", "events.integration.>").is_err());
     /// ```
-    pub fn may_consume(&self, service: &str, consumer: &str, filter: &str) -> Result<(), String> {
+    pub fn may_consume(&self, service: &str, consumer: &str, filter: &str) -> Result<(), AccessError> {
         if self.is_operator(service) {
             return Ok(());
         }
         if filter.split('.').any(|t| t == "*" || t == ">") {
-            return Err(format!(
-                "consumer {consumer}: the filter {filter:?} is a wildcard; under the registry's access rules a \
+            return Err(AccessError::new(
+                AccessErrorKind::Wildcard,
+                format!(
+                    "consumer {consumer}: the filter {filter:?} is a wildcard; under the registry's access rules a \
                  consumer reads one contract's subject (`events.<type>.<Name>` or `commands.<Name>`), so that \
                  contracts added later never reach it unasked"
+                ),
             ));
         }
-        let rule = self
-            .rule_for_subject(filter)
-            .ok_or_else(|| format!("consumer {consumer}: no contract of the registry is published on {filter:?}"))?;
+        let rule = self.rule_for_subject(filter).ok_or_else(|| {
+            AccessError::new(
+                AccessErrorKind::UnknownSubject,
+                format!("consumer {consumer}: no contract of the registry is published on {filter:?}"),
+            )
+        })?;
         if !rule.consumers.iter().any(|c| c == service) {
-            return Err(format!(
-                "service {service} may not read {}: its readers are {} (the registry's `consumers`)",
-                rule.name,
-                if rule.consumers.is_empty() {
-                    "nobody but the operators".to_string()
-                } else {
-                    rule.consumers.join(", ")
-                }
+            return Err(AccessError::new(
+                AccessErrorKind::NotAReader,
+                format!(
+                    "service {service} may not read {}: its readers are {} (the registry's `consumers`)",
+                    rule.name,
+                    if rule.consumers.is_empty() {
+                        "nobody but the operators".to_string()
+                    } else {
+                        rule.consumers.join(", ")
+                    }
+                ),
             ));
         }
         let names = Self::consumer_names(service, rule);
         if !names.iter().any(|n| n == consumer) {
-            return Err(format!(
-                "consumer {consumer}: a consumer of {service} reading {} is named `{}` or `{}`, the names its \
+            return Err(AccessError::new(
+                AccessErrorKind::ConsumerName,
+                format!(
+                    "consumer {consumer}: a consumer of {service} reading {} is named `{}` or `{}`, the names its \
                  broker permissions allow",
-                rule.name, names[0], names[1]
+                    rule.name, names[0], names[1]
+                ),
             ));
         }
         Ok(())

@@ -457,7 +457,7 @@ impl Config {
         let mut shared = generate::SharedTypes::default();
         for ((file, bundled), input) in ready.iter().zip(inputs) {
             let result = match &input {
-                Err(reason) => Err(format!("unsupported: {reason}")),
+                Err(reason) => Err(generate::NoType::Unsupported(reason.clone())),
                 Ok(_) => typified.next().expect("one result per job"),
             };
             // A document left to the validator may refer to vendored documents it must be served.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
-use events::{Registry, RetryPolicy, SplitMix64};
+use events::{BoxError, Registry, RetryPolicy, SplitMix64};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 
@@ -149,35 +149,47 @@ impl ConsumerBuilder {
             Kind::Command => (COMMANDS_STREAM, "commands."),
         };
         if !subject::is_consumer_name(&self.name) {
-            return Err(ConsumerError::config(format!(
-                "consumer name {:?}: use letters, digits, `-` and `_` only (it is part of subjects and keys)",
-                self.name
-            )));
+            return Err(ConsumerError::new(
+                ConsumerErrorKind::Config,
+                format!(
+                    "consumer name {:?}: use letters, digits, `-` and `_` only (it is part of subjects and keys)",
+                    self.name
+                ),
+            ));
         }
         if !self.filter.starts_with(prefix) || !subject::is_filter(&self.filter) {
-            return Err(ConsumerError::config(format!(
-                "consumer {}: filter {:?} is outside the {stream_name} stream's subjects `{prefix}>`",
-                self.name, self.filter
-            )));
+            return Err(ConsumerError::new(
+                ConsumerErrorKind::Config,
+                format!(
+                    "consumer {}: filter {:?} is outside the {stream_name} stream's subjects `{prefix}>`",
+                    self.name, self.filter
+                ),
+            ));
         }
         if let Some(service) = self.broker.0.config.service.as_deref() {
             if !R::ACCESS.knows(service) {
-                return Err(ConsumerError::config(format!(
+                return Err(ConsumerError::new(
+                    ConsumerErrorKind::Config,
+                    format!(
                     "service {service:?} is not a service of the registry ({}); see [package.metadata.events.access]",
                     R::ACCESS.services.join(", ")
-                )));
+                ),
+                ));
             }
-            crate::access_policy::<R>()
-                .may_consume(service, &self.name, &self.filter)
-                .map_err(|message| ConsumerError { kind: ConsumerErrorKind::Forbidden, message })?;
+            crate::access_policy::<R>().may_consume(service, &self.name, &self.filter).map_err(|e| {
+                ConsumerError::with_source(ConsumerErrorKind::Forbidden, format!("consumer {}", self.name), e)
+            })?;
         }
         let handler_timeout = self.handler_timeout.unwrap_or(self.ack_wait.mul_f64(0.45));
         if handler_timeout.is_zero() || handler_timeout >= self.ack_wait {
-            return Err(ConsumerError::config(format!(
+            return Err(ConsumerError::new(
+                ConsumerErrorKind::Config,
+                format!(
                 "consumer {}: handler_timeout ({handler_timeout:?}) must be above zero and below ack_wait ({:?}), or \
                  the broker delivers the message again while its handler still runs",
                 self.name, self.ack_wait
-            )));
+            ),
+            ));
         }
         let max_ack_pending = self.max_ack_pending.unwrap_or(1000).max(self.concurrency as i64);
         let config = pull::Config {
@@ -192,18 +204,27 @@ impl ConsumerBuilder {
             ..Default::default()
         };
         if self.idempotent.is_some_and(|h| h < self.ack_wait) {
-            return Err(ConsumerError::config(format!(
-                "consumer {}: the idempotency horizon must be at least the ack wait ({:?})",
-                self.name, self.ack_wait
-            )));
+            return Err(ConsumerError::new(
+                ConsumerErrorKind::Config,
+                format!(
+                    "consumer {}: the idempotency horizon must be at least the ack wait ({:?})",
+                    self.name, self.ack_wait
+                ),
+            ));
         }
-        let broker_err = |what: &str, e: &dyn std::fmt::Display| ConsumerError {
-            kind: ConsumerErrorKind::Broker,
-            message: format!("consumer {} on {stream_name}: {what}: {e}", self.name),
+        let name = self.name.clone();
+        let broker_err = |what: &str, e: BoxError| {
+            ConsumerError::with_source(
+                ConsumerErrorKind::Broker,
+                format!("consumer {name} on {stream_name}: {what}"),
+                e,
+            )
         };
-        let stream = self.broker.0.jetstream.get_stream(stream_name).await.map_err(|e| broker_err("the stream", &e))?;
+        let stream =
+            self.broker.0.jetstream.get_stream(stream_name).await.map_err(|e| broker_err("the stream", e.into()))?;
         // On a 2.9 server, creating an existing durable consumer updates its editable settings.
-        let consumer = stream.create_consumer(config).await.map_err(|e| broker_err("creating the consumer", &e))?;
+        let consumer =
+            stream.create_consumer(config).await.map_err(|e| broker_err("creating the consumer", e.into()))?;
         let processed = match self.idempotent {
             Some(horizon) => Some(
                 ProcessedIds::open(
@@ -214,7 +235,7 @@ impl ConsumerBuilder {
                     self.ack_wait,
                 )
                 .await
-                .map_err(|e| broker_err("the processed-id bucket", &e))?,
+                .map_err(|e| broker_err("the processed-id bucket", e.into()))?,
             ),
             None => None,
         };
@@ -242,13 +263,9 @@ impl ConsumerBuilder {
     }
 }
 
-/// A consumer setup or run that failed; match on [`ConsumerError::kind`].
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ConsumerError {
-    kind: ConsumerErrorKind,
-    message: String,
-}
+/// A consumer setup that failed; match on its [`kind`](events::Error::kind), the broker's or the
+/// access rules' own error is its source.
+pub type ConsumerError = events::Error<ConsumerErrorKind>;
 
 /// The kinds of [`ConsumerError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,19 +278,6 @@ pub enum ConsumerErrorKind {
     /// The registry's access rules do not let this service read what the consumer asks for
     /// (checked before the broker, which would refuse it too).
     Forbidden,
-}
-
-impl ConsumerError {
-    /// What kind of error.
-    pub fn kind(&self) -> ConsumerErrorKind {
-        self.kind
-    }
-    pub(crate) fn config(message: String) -> Self {
-        ConsumerError { kind: ConsumerErrorKind::Config, message }
-    }
-    pub(crate) fn broker(message: String) -> Self {
-        ConsumerError { kind: ConsumerErrorKind::Broker, message }
-    }
 }
 
 /// A service's consumer on the broker, of registry `R`; [`Consumer::run`] handles its deliveries.

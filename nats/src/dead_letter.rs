@@ -217,23 +217,29 @@ impl crate::Broker {
         &self,
         consumer: &str,
     ) -> Result<async_nats::jetstream::consumer::PullConsumer, crate::ConsumerError> {
+        use crate::{ConsumerError, ConsumerErrorKind};
         use async_nats::jetstream::consumer::{pull, AckPolicy};
-        let fail = |what: &str, e: &dyn std::fmt::Display| {
-            crate::ConsumerError::broker(format!("dead-letter reader {consumer}: {what}: {e}"))
+        let fail = |what: &str, e: events::BoxError| {
+            ConsumerError::with_source(ConsumerErrorKind::Broker, format!("dead-letter reader {consumer}: {what}"), e)
         };
         if !subject::is_consumer_name(consumer) {
-            return Err(crate::ConsumerError::config(format!(
-                "consumer name {consumer:?}: use letters, digits, `-` and `_`"
-            )));
+            return Err(ConsumerError::new(
+                ConsumerErrorKind::Config,
+                format!("consumer name {consumer:?}: use letters, digits, `-` and `_`"),
+            ));
         }
-        let stream =
-            self.0.jetstream.get_stream(subject::DEAD_LETTERS_STREAM).await.map_err(|e| fail("the stream", &e))?;
+        let stream = self
+            .0
+            .jetstream
+            .get_stream(subject::DEAD_LETTERS_STREAM)
+            .await
+            .map_err(|e| fail("the stream", e.into()))?;
         let config = pull::Config {
             durable_name: Some(consumer.to_string()),
             filter_subject: subject::dead_letter_subject(consumer, ">"),
             ack_policy: AckPolicy::Explicit,
             ..Default::default()
         };
-        stream.create_consumer(config).await.map_err(|e| fail("creating the reader", &e))
+        stream.create_consumer(config).await.map_err(|e| fail("creating the reader", e.into()))
     }
 }

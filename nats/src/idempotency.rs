@@ -199,11 +199,27 @@ impl crate::Broker {
     /// What idempotent consumer `consumer` recorded of the event or command with id `id`:
     /// in progress, processed, or nothing (never seen, released after a failure, or older than
     /// the horizon).
-    pub async fn processing_record(&self, consumer: &str, id: &str) -> Result<Option<ProcessingRecord>, String> {
+    pub async fn processing_record(
+        &self,
+        consumer: &str,
+        id: &str,
+    ) -> Result<Option<ProcessingRecord>, crate::ConsumerError> {
+        use crate::{ConsumerError, ConsumerErrorKind::Broker};
         let bucket = bucket_name(consumer);
-        let store = self.0.jetstream.get_key_value(&bucket).await.map_err(|e| format!("the bucket {bucket}: {e}"))?;
-        match store.get(id).await.map_err(|e| format!("reading {id} in {bucket}: {e}"))? {
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| format!("{id} in {bucket}: {e}")),
+        let store = self
+            .0
+            .jetstream
+            .get_key_value(&bucket)
+            .await
+            .map_err(|e| ConsumerError::with_source(Broker, format!("the bucket {bucket}"), e))?;
+        match store
+            .get(id)
+            .await
+            .map_err(|e| ConsumerError::with_source(Broker, format!("reading {id} in {bucket}"), e))?
+        {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ConsumerError::with_source(Broker, format!("the record of {id} in {bucket}"), e)),
             None => Ok(None),
         }
     }

@@ -105,9 +105,9 @@ pub struct ReplayReport {
 /// A replay that could not read the dead-letter stream, or publish.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    /// The dead-letter stream could not be read.
+    /// The dead-letter stream could not be read: the broker's error.
     #[error("reading {DEAD_LETTERS_STREAM}: {0}")]
-    Read(String),
+    Read(#[source] events::BoxError),
     /// A republish failed; the record stays, and the message is handed back. Records replayed
     /// before it are in `done`.
     #[error("republishing dead letter {sequence}: {source}")]
@@ -133,8 +133,10 @@ impl Broker {
     /// # Ok(()) }
     /// ```
     pub async fn replay<R: Registry>(&self, selection: &Replay) -> Result<ReplayReport, ReplayError> {
-        let read = |e: &dyn std::fmt::Display| ReplayError::Read(e.to_string());
-        let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(&e))?;
+        fn read(e: impl Into<events::BoxError>) -> ReplayError {
+            ReplayError::Read(e.into())
+        }
+        let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(e))?;
         let config = pull::Config {
             filter_subject: selection.subject_filter(),
             ack_policy: AckPolicy::None,
@@ -142,8 +144,8 @@ impl Broker {
             inactive_threshold: Duration::from_secs(60),
             ..Default::default()
         };
-        let mut reader = stream.create_consumer(config).await.map_err(|e| read(&e))?;
-        let pending = reader.info().await.map_err(|e| read(&e))?.num_pending as usize;
+        let mut reader = stream.create_consumer(config).await.map_err(|e| read(e))?;
+        let pending = reader.info().await.map_err(|e| read(e))?.num_pending as usize;
         let mut report = ReplayReport::default();
         if pending == 0 {
             return Ok(report);
@@ -154,14 +156,14 @@ impl Broker {
             .expires(Duration::from_secs(10))
             .messages()
             .await
-            .map_err(|e| read(&e))?;
+            .map_err(|e| read(e))?;
         let publisher = self.publisher();
         let mut seen = 0;
         while seen < pending {
             let Some(message) = batch.next().await else { break };
             seen += 1;
-            let message = message.map_err(|e| read(&e))?;
-            let info = message.info().map_err(|e| read(&e))?;
+            let message = message.map_err(|e| read(e))?;
+            let info = message.info().map_err(|e| read(e))?;
             let sequence = info.stream_sequence;
             let stored_at = DateTime::from_timestamp_nanos(
                 i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX),

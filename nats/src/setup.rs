@@ -114,23 +114,32 @@ impl BrokerConfig {
     /// Refuses settings that could lose or double a message.
     pub fn check(&self) -> Result<(), SetupError> {
         if self.publish_deadline >= self.duplicate_window {
-            return Err(SetupError::config(format!(
+            return Err(SetupError::new(
+                SetupErrorKind::Config,
+                format!(
                 "publish_deadline ({:?}) must be shorter than duplicate_window ({:?}): a publish retried after the \
                  window has passed could be stored twice",
                 self.publish_deadline, self.duplicate_window
-            )));
+            ),
+            ));
         }
         if self.publish_attempt_timeout.is_zero() || self.publish_attempt_timeout > self.publish_deadline {
-            return Err(SetupError::config(format!(
-                "publish_attempt_timeout ({:?}) must be above zero and at most publish_deadline ({:?})",
-                self.publish_attempt_timeout, self.publish_deadline
-            )));
+            return Err(SetupError::new(
+                SetupErrorKind::Config,
+                format!(
+                    "publish_attempt_timeout ({:?}) must be above zero and at most publish_deadline ({:?})",
+                    self.publish_attempt_timeout, self.publish_deadline
+                ),
+            ));
         }
         if self.max_age.is_zero() || self.max_age < self.duplicate_window {
-            return Err(SetupError::config(format!(
-                "max_age ({:?}) must be at least the duplicate window ({:?})",
-                self.max_age, self.duplicate_window
-            )));
+            return Err(SetupError::new(
+                SetupErrorKind::Config,
+                format!(
+                    "max_age ({:?}) must be at least the duplicate window ({:?})",
+                    self.max_age, self.duplicate_window
+                ),
+            ));
         }
         Ok(())
     }
@@ -152,13 +161,9 @@ impl BrokerConfig {
     }
 }
 
-/// What went wrong in setting up; match on [`SetupError::kind`].
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct SetupError {
-    kind: SetupErrorKind,
-    message: String,
-}
+/// What went wrong in setting up; match on its [`kind`](events::Error::kind), the broker's own
+/// error is its source.
+pub type SetupError = events::Error<SetupErrorKind>;
 
 /// The kinds of [`SetupError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,22 +175,6 @@ pub enum SetupErrorKind {
     Conflict,
     /// The broker refused or did not answer.
     Broker,
-}
-
-impl SetupError {
-    /// What kind of error.
-    pub fn kind(&self) -> SetupErrorKind {
-        self.kind
-    }
-    fn config(message: String) -> Self {
-        SetupError { kind: SetupErrorKind::Config, message }
-    }
-    fn conflict(message: String) -> Self {
-        SetupError { kind: SetupErrorKind::Conflict, message }
-    }
-    fn broker(what: String, e: impl std::fmt::Display) -> Self {
-        SetupError { kind: SetupErrorKind::Broker, message: format!("{what}: {e}") }
-    }
 }
 
 /// The transport's handle on a broker: cheap to clone, shared by publishers and consumers.
@@ -247,39 +236,51 @@ impl Broker {
 async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Result<(), SetupError> {
     let name = wanted.name.clone();
     let existing = match js.get_stream(&name).await {
-        Ok(mut s) => {
-            Some(s.info().await.map_err(|e| SetupError::broker(format!("reading stream {name}"), e))?.config.clone())
-        }
+        Ok(mut s) => Some(
+            s.info()
+                .await
+                .map_err(|e| SetupError::with_source(SetupErrorKind::Broker, format!("reading stream {name}"), e))?
+                .config
+                .clone(),
+        ),
         Err(e)
             if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(ref j)
             if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND) =>
         {
             None
         }
-        Err(e) => return Err(SetupError::broker(format!("looking up stream {name}"), e)),
+        Err(e) => return Err(SetupError::with_source(SetupErrorKind::Broker, format!("looking up stream {name}"), e)),
     };
     let Some(found) = existing else {
-        js.create_stream(wanted).await.map_err(|e| SetupError::broker(format!("creating stream {name}"), e))?;
+        js.create_stream(wanted)
+            .await
+            .map_err(|e| SetupError::with_source(SetupErrorKind::Broker, format!("creating stream {name}"), e))?;
         return Ok(());
     };
     if found.retention != stream::RetentionPolicy::Limits {
-        return Err(SetupError::conflict(format!(
-            "stream {name} exists with retention {:?}; the transport needs Limits (several services read one \
+        return Err(SetupError::new(
+            SetupErrorKind::Conflict,
+            format!(
+                "stream {name} exists with retention {:?}; the transport needs Limits (several services read one \
              stream, and WorkQueue or Interest retention would delete a message once one of them has it)",
-            found.retention
-        )));
+                found.retention
+            ),
+        ));
     }
     if found.subjects != wanted.subjects {
-        return Err(SetupError::conflict(format!(
-            "stream {name} exists with subjects {:?}; the transport needs {:?}",
-            found.subjects, wanted.subjects
-        )));
+        return Err(SetupError::new(
+            SetupErrorKind::Conflict,
+            format!(
+                "stream {name} exists with subjects {:?}; the transport needs {:?}",
+                found.subjects, wanted.subjects
+            ),
+        ));
     }
     if found.storage != wanted.storage {
-        return Err(SetupError::conflict(format!(
-            "stream {name} exists with {:?} storage; the transport needs file storage",
-            found.storage
-        )));
+        return Err(SetupError::new(
+            SetupErrorKind::Conflict,
+            format!("stream {name} exists with {:?} storage; the transport needs file storage", found.storage),
+        ));
     }
     let drifted = found.max_age != wanted.max_age
         || found.max_bytes != wanted.max_bytes
@@ -291,9 +292,9 @@ async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Resul
             duplicate_window: wanted.duplicate_window,
             ..found
         };
-        js.update_stream(updated)
-            .await
-            .map_err(|e| SetupError::broker(format!("updating the limits of stream {name}"), e))?;
+        js.update_stream(updated).await.map_err(|e| {
+            SetupError::with_source(SetupErrorKind::Broker, format!("updating the limits of stream {name}"), e)
+        })?;
     }
     Ok(())
 }
@@ -302,12 +303,12 @@ async fn ensure_stream(js: &jetstream::Context, wanted: stream::Config) -> Resul
 async fn ensure_bucket(js: &jetstream::Context, config: &BrokerConfig) -> Result<kv::Store, SetupError> {
     let description = "Failures of earlier deliveries, per consumer and stream sequence";
     let wanted = bucket_stream(FAILURES_BUCKET, description, config.failures_max_age, config.replicas);
-    js.get_or_create_stream(wanted)
-        .await
-        .map_err(|e| SetupError::broker(format!("creating the key-value bucket {FAILURES_BUCKET}"), e))?;
-    js.get_key_value(FAILURES_BUCKET)
-        .await
-        .map_err(|e| SetupError::broker(format!("opening the key-value bucket {FAILURES_BUCKET}"), e))
+    js.get_or_create_stream(wanted).await.map_err(|e| {
+        SetupError::with_source(SetupErrorKind::Broker, format!("creating the key-value bucket {FAILURES_BUCKET}"), e)
+    })?;
+    js.get_key_value(FAILURES_BUCKET).await.map_err(|e| {
+        SetupError::with_source(SetupErrorKind::Broker, format!("opening the key-value bucket {FAILURES_BUCKET}"), e)
+    })
 }
 
 /// The stream behind key-value bucket `bucket` (`KV_<bucket>` over `$KV.<bucket>.>`, one value per

@@ -11,6 +11,7 @@ pub mod confluent;
 pub(crate) mod contract;
 pub(crate) mod decode;
 pub(crate) mod envelope;
+mod error;
 pub(crate) mod fast;
 mod fields;
 mod identity;
@@ -32,6 +33,7 @@ pub use command::Command;
 pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema, TypedCheck};
 pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
+pub use error::{BoxError, Error};
 #[doc(hidden)]
 pub use fast::{decode_typed, leading_identity, WireEvent};
 pub use fields::{BadVersion, EventStatus, EventType, Metadata, SchemaRef, SchemaVersion, StaticSchemaRef};

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use serde_json::{json, Value};
 
 use super::payload::typify_text;
+use super::{NoType, Typified};
 
 const JOBS_VAR: &str = "EVENTS_CODEGEN_TYPIFY_JOBS";
 const FROM_VAR: &str = "EVENTS_CODEGEN_TYPIFY_FROM";
@@ -33,12 +34,12 @@ pub(crate) enum Isolation {
 }
 
 /// typify's output (as text) for each job, in order.
-pub(crate) fn run(jobs: &[Job], isolation: &Isolation) -> Vec<Result<String, String>> {
+pub(crate) fn run(jobs: &[Job], isolation: &Isolation) -> Vec<Typified> {
     match isolation {
         Isolation::InProcess => jobs.iter().map(|j| typify_text(&j.schema, &j.payload)).collect(),
         Isolation::Process { exe, dir } => in_children(jobs, exe, dir).unwrap_or_else(|e| {
             let message = format!("cannot run typify in a child process: {e}");
-            jobs.iter().map(|_| Err(message.clone())).collect()
+            jobs.iter().map(|_| Err(NoType::Refused(message.clone()))).collect()
         }),
     }
 }
@@ -60,7 +61,7 @@ impl Drop for JobDir<'_> {
     }
 }
 
-fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Result<String, String>>> {
+fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Typified>> {
     // One folder per run: two runs writing the same output never share jobs.
     let dir = &dir.with_file_name(format!(
         "{}-{}",
@@ -75,7 +76,7 @@ fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Resu
     for (i, job) in jobs.iter().enumerate() {
         std::fs::write(job_path(dir, i), json!({ "payload": job.payload, "schema": job.schema }).to_string())?;
     }
-    let mut results: Vec<Option<Result<String, String>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Typified>> = (0..jobs.len()).map(|_| None).collect();
     let mut from = 0;
     while from < jobs.len() {
         // The same arguments, so that the child takes the same path to `compile` as this process.
@@ -91,10 +92,11 @@ fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Resu
         while from < jobs.len() {
             let Ok(text) = std::fs::read_to_string(out_path(dir, from)) else { break };
             let out: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            results[from] = Some(match (out["ok"].as_str(), out["err"].as_str()) {
-                (Some(code), _) => Ok(code.to_string()),
-                (_, Some(e)) => Err(e.to_string()),
-                _ => Err("typify's worker wrote no result".into()),
+            results[from] = Some(match (out["ok"].as_str(), out["unsupported"].as_str(), out["refused"].as_str()) {
+                (Some(code), ..) => Ok(code.to_string()),
+                (_, Some(e), _) => Err(NoType::Unsupported(e.to_string())),
+                (.., Some(e)) => Err(NoType::Refused(e.to_string())),
+                _ => Err(NoType::Refused("typify's worker wrote no result".into())),
             });
             from += 1;
         }
@@ -105,10 +107,10 @@ fn in_children(jobs: &[Job], exe: &Path, dir: &Path) -> std::io::Result<Vec<Resu
                     "the child did not serve the jobs; call Config::compile first thing in build.rs",
                 ));
             }
-            results[from] = Some(Err(format!(
-                "unsupported: typify crashed on this schema ({}); this happens on recursive definitions it cannot resolve",
+            results[from] = Some(Err(NoType::Unsupported(format!(
+                "typify crashed on this schema ({}); this happens on recursive definitions it cannot resolve",
                 describe(status)
-            )));
+            ))));
             from += 1;
         }
     }
@@ -140,11 +142,12 @@ pub fn serve_if_asked() {
             // Lets tests crash a worker the way a stack overflow in typify does.
             Some(payload) if std::env::var(ABORT_VAR).ok().as_deref() == Some(payload) => std::process::abort(),
             Some(payload) => typify_text(&job["schema"], payload),
-            None => Err("malformed typify job".to_string()),
+            None => Err(NoType::Refused("malformed typify job".to_string())),
         };
         let out = match result {
             Ok(code) => json!({ "ok": code }),
-            Err(e) => json!({ "err": e }),
+            Err(NoType::Unsupported(e)) => json!({ "unsupported": e }),
+            Err(NoType::Refused(e)) => json!({ "refused": e }),
         };
         // Written whole, then renamed: the parent never reads half a result.
         let tmp = dir.join(format!("job-{i}.tmp"));

@@ -117,7 +117,17 @@ pub(crate) fn vendored_tokens(vendored: &[(String, Value)]) -> TokenStream {
 }
 
 /// What typify made of a schema: its code as text, or why it could not make a type of it.
-pub(crate) type Typified = Result<String, String>;
+pub(crate) type Typified = Result<String, NoType>;
+
+/// Why a payload has no typed Rust form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NoType {
+    /// typify cannot express the schema (or crashed on it): the payload is kept as a validated
+    /// `serde_json::Value`, and the reason is reported.
+    Unsupported(String),
+    /// The schema cannot be generated at all (a name that would shadow another): a build error.
+    Refused(String),
+}
 
 /// Generates the code of one schema file from its bundled schema and typify's output for it.
 /// Where typify cannot express the schema, the payload falls back to a validated JSON value and
@@ -143,12 +153,11 @@ pub(crate) fn schema_module(
                 shared.take(&mut types, origins, &file.display);
                 (quote! { #types #check }, None)
             }
-            Err(reason) if reason.starts_with("unsupported:") => {
-                let reason = reason.trim_start_matches("unsupported: ").to_string();
+            Err(NoType::Unsupported(reason)) => {
                 let tokens = fallback::tokens(&payload, &reason);
                 (quote! { #tokens impl crate::TypedCheck for #ident {} }, Some(reason))
             }
-            Err(message) => return Err(Diagnostic::file(file.display.clone(), message)),
+            Err(NoType::Refused(message)) => return Err(Diagnostic::file(file.display.clone(), message)),
         };
     let types = match contract::deprecated(file) {
         Some(attr) => mark_deprecated(types, &payload, attr),

@@ -10,6 +10,7 @@ use quote::ToTokens;
 use serde_json::Value;
 use typify::{TypeSpace, TypeSpaceSettings};
 
+use super::NoType::{self, Refused, Unsupported};
 use crate::ident::PRELUDE_NAMES;
 
 /// typify recurses once per nesting level; deep but finite schemas need more than a default stack.
@@ -21,7 +22,7 @@ thread_local! {
 
 /// Runs typify on a bundled schema whose root becomes the type `payload`, in this process.
 /// Returns the generated code as text (token streams cannot cross threads or processes).
-pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, String> {
+pub(crate) fn typify_text(bundled: &Value, payload: &str) -> super::Typified {
     let mut schema = bundled.clone();
     draft4_bounds(&mut schema);
     super::exact::strip(&mut schema);
@@ -29,7 +30,7 @@ pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, Stri
         map.insert("title".into(), Value::String(payload.to_string()));
     }
     let root: schemars::schema::RootSchema =
-        serde_json::from_value(schema).map_err(|e| format!("unsupported: typify cannot read this schema: {e}"))?;
+        serde_json::from_value(schema).map_err(|e| Unsupported(format!("typify cannot read this schema: {e}")))?;
     let worker = std::thread::Builder::new().name("typify".into()).stack_size(TYPIFY_STACK).spawn(move || {
         quiet_panics();
         QUIET.with(|q| q.set(true));
@@ -40,11 +41,11 @@ pub(crate) fn typify_text(bundled: &Value, payload: &str) -> Result<String, Stri
             space.add_root_schema(root).map(|_| space.to_stream().to_string())
         }))
     });
-    match worker.map_err(|e| format!("cannot start typify: {e}"))?.join() {
+    match worker.map_err(|e| Refused(format!("cannot start typify: {e}")))?.join() {
         Ok(Ok(Ok(text))) => Ok(text),
-        Ok(Ok(Err(e))) => Err(format!("unsupported: typify rejects this schema: {e}")),
+        Ok(Ok(Err(e))) => Err(Unsupported(format!("typify rejects this schema: {e}"))),
         Ok(Err(panic)) | Err(panic) => {
-            Err(format!("unsupported: typify cannot handle this schema (it panicked: {})", panic_message(&panic)))
+            Err(Unsupported(format!("typify cannot handle this schema (it panicked: {})", panic_message(&panic))))
         }
     }
 }
@@ -74,10 +75,10 @@ fn draft4_bounds(value: &mut Value) {
 
 /// Turns typify's text back into tokens and checks what the rest of the generated module relies
 /// on: the payload is a type of its own, and no two types (nor the envelope alias) share a name.
-pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &Value) -> Result<syn::File, String> {
-    let tokens = text.parse::<TokenStream>().map_err(|e| format!("typify produced code that does not parse: {e}"))?;
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("typify produced code that does not parse: {e}"))?;
+pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &Value) -> Result<syn::File, NoType> {
+    let unparsed = |e: &dyn std::fmt::Display| Refused(format!("typify produced code that does not parse: {e}"));
+    let tokens = text.parse::<TokenStream>().map_err(|e| unparsed(&e))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| unparsed(&e))?;
     let mut names = std::collections::BTreeSet::new();
     let mut payload_is_nominal = false;
     for item in &file.items {
@@ -88,13 +89,13 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
             _ => continue,
         };
         if PRELUDE_NAMES.contains(&ident.to_string().as_str()) {
-            return Err(format!("a `title` or definition in this schema names a type `{ident}`, which would shadow Rust's own `{ident}`; rename it"));
+            return Err(Refused(format!("a `title` or definition in this schema names a type `{ident}`, which would shadow Rust's own `{ident}`; rename it")));
         }
         if ident == alias {
-            return Err(format!("a `title` or definition in this schema names a type `{alias}`, the name of the event itself; rename it"));
+            return Err(Refused(format!("a `title` or definition in this schema names a type `{alias}`, the name of the event itself; rename it")));
         }
         if !names.insert(ident.to_string()) {
-            return Err(format!("two parts of this schema become the Rust type `{ident}` (titles or definition names that differ only in case or punctuation); rename one"));
+            return Err(Refused(format!("two parts of this schema become the Rust type `{ident}` (titles or definition names that differ only in case or punctuation); rename one")));
         }
         payload_is_nominal |= nominal && ident == payload;
     }
@@ -105,7 +106,7 @@ pub(crate) fn payload_tokens(text: &str, payload: &str, alias: &str, bundled: &V
         super::plain::integral_numbers(&mut file);
         Ok(file)
     } else {
-        Err("unsupported: typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into())
+        Err(Unsupported("typify does not give the payload a type of its own (for instance an empty or `true` schema); describe the payload as an object".into()))
     }
 }
 
@@ -133,7 +134,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// Makes typify's types hold what the schema allows and nothing else: an open object keeps the
 /// properties it does not name; two properties typify names alike, or a doc comment rustc would
 /// refuse, are dealt with here rather than in a failed build.
-fn complete(file: &mut syn::File) -> Result<(), String> {
+fn complete(file: &mut syn::File) -> Result<(), NoType> {
     use syn::visit_mut::VisitMut;
 
     struct Docs;
@@ -157,10 +158,10 @@ fn complete(file: &mut syn::File) -> Result<(), String> {
         for f in &fields.named {
             let name = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
             if !names.insert(name.clone()) {
-                return Err(format!(
-                    "unsupported: typify gives two properties of `{}` the same Rust field `{name}`",
+                return Err(Unsupported(format!(
+                    "typify gives two properties of `{}` the same Rust field `{name}`",
                     s.ident
-                ));
+                )));
             }
         }
         // An optional array or map: typify leaves an empty one out when encoding, so one that came

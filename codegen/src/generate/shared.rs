@@ -169,7 +169,7 @@ fn owner(item: &syn::Item, named: &BTreeMap<String, usize>) -> Option<String> {
     if let Some(t) = single(&i.self_ty).filter(|t| named.contains_key(t)) {
         return Some(t);
     }
-    let (_, path, _) = i.trait_.as_ref()?;
+    let (path, _) = i.trait_.as_ref()?;
     idents(path.to_token_stream()).into_iter().find(|t| named.contains_key(t))
 }
 
