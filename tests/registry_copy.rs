@@ -544,3 +544,60 @@ fn a_second_registry_crate_builds_beside_the_shipped_one() {
     assert!(stdout.contains("billing: ") && stdout.contains("/payload/amount"), "{stdout}");
     assert!(stdout.contains("both ok"), "{stdout}");
 }
+
+/// The billing crate of `tests/billing/`: its own schemas (a shared `Money`, two events and a
+/// command), its own access rules and schema ids.
+const BILLING_OVER_NATS_MANIFEST: &str = r#"[package]
+name = "billing-events"
+version = "0.1.0"
+edition = "2021"
+
+[package.metadata.events]
+base-uri = "https://schema-registry.example.com/billing"
+
+[package.metadata.events.access]
+services = ["AuditService", "BillingService", "OrderService"]
+operators = ["Operator"]
+
+[dependencies]
+events = { path = "..", default-features = false }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+
+[build-dependencies]
+events-codegen = { path = "../codegen" }
+
+# A service that also uses the shipped registry, over the transport.
+[dev-dependencies]
+events = { path = "..", features = ["registry", "cloudevents", "confluent"] }
+events-nats = { path = "../nats" }
+tokio = { version = "1", features = ["rt-multi-thread", "macros", "time", "sync"] }
+"#;
+
+/// Any registry crate gets every feature: a second crate's events go over a real `nats-server`
+/// through `events-nats` beside the shipped registry's, with typed handlers and its own
+/// `AnyEvent` fallback, both registries' access rules enforced by the broker, and CloudEvents and
+/// Confluent round trips with its own schema ids (`tests/billing/examples/over_nats.rs`).
+#[test]
+fn a_second_registry_crate_goes_over_nats_with_every_feature() {
+    let copy = copy_workspace();
+    let dir = copy.path();
+    let billing = dir.join("billing-events");
+    copy_dir(&workspace().join("tests/billing/schemas"), &billing.join("schemas"));
+    copy_dir(&workspace().join("tests/billing/examples"), &billing.join("examples"));
+    std::fs::create_dir_all(billing.join("src")).unwrap();
+    std::fs::write(billing.join("Cargo.toml"), BILLING_OVER_NATS_MANIFEST).unwrap();
+    std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
+    std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1))
+        .unwrap();
+    let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "over_nats"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stdout.contains("over nats ok"), "{stdout}");
+    // The shipped registry's decoder does not take billing's ids for its own.
+    assert!(stdout.contains("shipped registry on billing's framing: "), "{stdout}");
+}
+
