@@ -85,12 +85,13 @@ pub use runtime::{
     IntegralNumbers, MaskedValues, WireEvent,
 };
 pub use runtime::{
-    AccessPolicy, AccessRule, BadVersion, BoxError, Causation, CausationId, Cause, Command, CommandContract,
-    CommandDeadLetter, CommandId, CommandSet, Contract, ContractIdentity, ConversionError, CorrelationId, DeadLetter,
-    DecodeError, Delivery, Disposition, Envelope, Error, ErrorInfo, EventContract, EventId, EventSet, EventStatus,
-    EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Message, MessageKind, Metadata, Origin,
-    PayloadSchema, RandomSource, RawCommand, RawEvent, Registry, RetryPolicy, SchemaIdEntry, SchemaRef, SchemaVersion,
-    Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation,
+    AccessPolicy, AccessRule, BadVersion, BoxError, Causation, CausationId, Cause, CloudCarriage, Command,
+    CommandContract, CommandDeadLetter, CommandId, CommandSet, Contract, ContractIdentity, ConversionError,
+    CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope, Error, ErrorInfo, EventContract, EventId,
+    EventSet, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Member, Message, MessageKind,
+    Metadata, Origin, PayloadSchema, RandomSource, RawCommand, RawEvent, Registry, RetryPolicy, SchemaIdEntry,
+    SchemaRef, SchemaVersion, Sensitive, SplitMix64, StaticSchemaRef, TypedCheck, Violation, COMMAND_MEMBERS,
+    EVENT_MEMBERS,
 };
 #[cfg(feature = "cloudevents")]
 pub use runtime::{CloudEvent, ExtensionValue};

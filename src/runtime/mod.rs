@@ -17,6 +17,7 @@ mod fields;
 mod identity;
 mod ids;
 mod lifecycle;
+mod members;
 mod pointer;
 mod present;
 pub(crate) mod redact;
@@ -43,6 +44,7 @@ pub use lifecycle::{
     CommandDeadLetter, DeadLetter, Delivery, Disposition, ErrorInfo, Failure, IllegalTransition, Jitter, Origin,
     RandomSource, RetryPolicy, SplitMix64,
 };
+pub use members::{CloudCarriage, Member, COMMAND_MEMBERS, EVENT_MEMBERS};
 #[doc(hidden)]
 pub use present::deserialize_present;
 #[doc(hidden)]

@@ -6,7 +6,8 @@ mod pattern;
 use chrono::{SecondsFormat, Utc};
 use events_codegen::registry::{ContractKind, SchemaFile};
 use events_codegen::{Config, Inspection};
-use serde_json::{json, Value};
+use events::{Member, COMMAND_MEMBERS, EVENT_MEMBERS};
+use serde_json::{json, Map, Value};
 
 use crate::decode::{Decoder, Violation};
 use crate::failure::{Failure, FailureKind, Outcome};
@@ -150,70 +151,50 @@ fn envelope(file: &SchemaFile, payload: Value, ids: Ids) -> Value {
     let source = c.source.clone().unwrap_or_else(|| "ExampleService".to_string());
     let metadata = json!({ "initiatedBy": "events example", "sourceSystem": source });
     let schema_ref = json!({ "id": r.id, "version": r.version.to_string(), "uri": r.uri });
-    match c.kind {
-        ContractKind::Event(t) => json!({
-            "eventName": c.name,
-            "eventId": id(),
-            "correlationId": id(),
-            "causationId": id(),
-            "timestamp": now,
-            "version": r.version.to_string(),
-            "schemaRef": schema_ref,
-            "eventType": t.name(),
-            "eventSource": source,
-            "eventVersion": c.event_version,
-            "eventStatus": "created",
-            "tags": c.tags,
-            "retryCount": 0,
-            "payload": payload,
-            "metadata": metadata,
-        }),
-        ContractKind::Command => json!({
-            "commandName": c.name,
-            "commandId": id(),
-            "correlationId": id(),
-            "timestamp": now,
-            "version": r.version.to_string(),
-            "schemaRef": schema_ref,
-            "tags": c.tags,
-            "payload": payload,
-            "metadata": metadata,
-        }),
+    let (members, event_type): (&[Member], _) = match c.kind {
+        ContractKind::Event(t) => (&EVENT_MEMBERS, Some(t)),
+        ContractKind::Command => (&COMMAND_MEMBERS, None),
+    };
+    // Every member the runtime declares, in its order; `commandId` of an event is left out as an
+    // event with no command behind it would.
+    let mut message = Map::new();
+    for m in members {
+        let value = match m.name {
+            "eventName" | "commandName" => json!(c.name),
+            "eventId" | "correlationId" | "causationId" => json!(id()),
+            "commandId" if event_type.is_none() => json!(id()),
+            "timestamp" => json!(now),
+            "version" => json!(r.version.to_string()),
+            "schemaRef" => schema_ref.clone(),
+            "eventType" => json!(event_type.map(|t| t.name())),
+            "eventSource" => json!(source),
+            "eventVersion" => json!(c.event_version),
+            "eventStatus" => json!("created"),
+            "tags" => json!(c.tags),
+            "retryCount" => json!(0),
+            "payload" => payload.clone(),
+            "metadata" => metadata.clone(),
+            _ => continue,
+        };
+        message.insert(m.name.to_string(), value);
     }
+    Value::Object(message)
 }
 
 /// The envelope's members in the specification's order (a `serde_json::Map` sorts them).
 pub struct InOrder<'a>(pub &'a Value);
 
-const ORDER: [&str; 17] = [
-    "eventName",
-    "commandName",
-    "eventId",
-    "commandId",
-    "correlationId",
-    "causationId",
-    "timestamp",
-    "version",
-    "schemaRef",
-    "eventType",
-    "eventSource",
-    "eventVersion",
-    "eventStatus",
-    "tags",
-    "retryCount",
-    "payload",
-    "metadata",
-];
-
 impl serde::Serialize for InOrder<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let Some(map) = self.0.as_object() else { return self.0.serialize(serializer) };
+        let members: &[Member] = if map.contains_key("commandName") { &COMMAND_MEMBERS } else { &EVENT_MEMBERS };
+        let known = |key: &str| members.iter().any(|m| m.name == key);
         let mut out = serializer.serialize_map(Some(map.len()))?;
-        for key in ORDER.iter().filter(|k| map.contains_key(**k)) {
-            out.serialize_entry(key, &map[*key])?;
+        for m in members.iter().filter(|m| map.contains_key(m.name)) {
+            out.serialize_entry(m.name, &map[m.name])?;
         }
-        for (key, value) in map.iter().filter(|(k, _)| !ORDER.contains(&k.as_str())) {
+        for (key, value) in map.iter().filter(|(k, _)| !known(k)) {
             out.serialize_entry(key, value)?;
         }
         out.end()

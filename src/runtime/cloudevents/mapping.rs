@@ -5,12 +5,13 @@ use serde_json::{Map, Value};
 use crate::runtime::decode::RawEvent;
 use serde::Serialize;
 
+use crate::runtime::members::{CloudCarriage, EVENT_MEMBERS};
 use crate::{CloudEvent, DecodeError, Envelope, EventContract, ExtensionValue, SchemaVersion};
 
 /// The media type of every envelope's `data`.
 const JSON: &str = "application/json";
 
-/// How an envelope field rides in an extension attribute.
+/// How an envelope member rides in an extension attribute.
 #[derive(Clone, Copy)]
 enum Carried {
     /// A string, as it is.
@@ -21,34 +22,35 @@ enum Carried {
     JsonText,
 }
 
-/// Extension attribute, envelope field, and how it is carried. With `id`, `source`, `type`,
-/// `time`, `data` and `dataschema` + `schemaid` + `schemaversion` (for `schemaRef`), this is every
-/// field of the envelope.
-const EXTENSIONS: [(&str, &str, Carried); 10] = [
-    // The names of the CloudEvents correlation extension.
-    ("correlationid", "correlationId", Carried::Text),
-    ("causationid", "causationId", Carried::Text),
-    ("commandid", "commandId", Carried::Text),
-    ("version", "version", Carried::Text),
-    ("eventtype", "eventType", Carried::Text),
-    ("eventversion", "eventVersion", Carried::Text),
-    ("eventstatus", "eventStatus", Carried::Text),
-    ("retrycount", "retryCount", Carried::Count),
-    ("tags", "tags", Carried::JsonText),
-    ("metadata", "metadata", Carried::JsonText),
-];
+/// Extension attribute, envelope member, and how it is carried: every member of
+/// [`EVENT_MEMBERS`] not in a context attribute of its own.
+fn extension_members() -> impl Iterator<Item = (&'static str, &'static str, Carried)> {
+    EVENT_MEMBERS.iter().filter_map(|m| match m.cloud_event {
+        CloudCarriage::Text(attr) => Some((attr, m.name, Carried::Text)),
+        CloudCarriage::Count(attr) => Some((attr, m.name, Carried::Count)),
+        CloudCarriage::JsonText(attr) => Some((attr, m.name, Carried::JsonText)),
+        CloudCarriage::Attribute(_) | CloudCarriage::SchemaRef => None,
+    })
+}
 
-/// Envelope fields carried by context attributes, or split over several.
-const ATTRIBUTES: [(&str, &str); 8] = [
-    ("eventName", "type"),
-    ("eventId", "id"),
-    ("eventSource", "source"),
-    ("timestamp", "time"),
-    ("schemaRef/uri", "dataschema"),
-    ("schemaRef/id", "schemaid"),
-    ("schemaRef/version", "schemaversion"),
-    ("schemaRef", "dataschema"),
-];
+/// Envelope member (or part of one) and the attribute that carries it, longer paths first, so
+/// that `schemaRef/id` wins over `schemaRef`.
+fn attributes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    EVENT_MEMBERS.iter().flat_map(|m| -> Vec<(&'static str, &'static str)> {
+        match m.cloud_event {
+            CloudCarriage::Attribute(attr) => vec![(m.name, attr)],
+            CloudCarriage::SchemaRef => vec![
+                ("schemaRef/uri", "dataschema"),
+                ("schemaRef/id", "schemaid"),
+                ("schemaRef/version", "schemaversion"),
+                (m.name, "dataschema"),
+            ],
+            CloudCarriage::Text(attr) | CloudCarriage::Count(attr) | CloudCarriage::JsonText(attr) => {
+                vec![(m.name, attr)]
+            }
+        }
+    })
+}
 
 /// The envelope's JSON (its full form) as a CloudEvent.
 fn from_envelope_json(envelope: Value) -> CloudEvent {
@@ -68,7 +70,7 @@ fn from_envelope_json(envelope: Value) -> CloudEvent {
         event.extensions.extend(id.map(|id| ("schemaid".into(), id.into())));
         event.extensions.extend(version.map(|v| ("schemaversion".into(), v.into())));
     }
-    for (name, field, carried) in EXTENSIONS {
+    for (name, field, carried) in extension_members() {
         let Some(value) = m.remove(field) else { continue };
         let value = match (carried, value) {
             (Carried::Text, Value::String(s)) => ExtensionValue::String(s),
@@ -123,7 +125,7 @@ fn to_envelope_json(event: CloudEvent) -> Result<Value, DecodeError> {
     }
 
     for (name, value) in extensions {
-        let Some(&(_, field, carried)) = EXTENSIONS.iter().find(|(n, ..)| *n == name) else {
+        let Some((_, field, carried)) = extension_members().find(|(n, ..)| *n == name) else {
             // Refused like an unknown envelope field: the envelope could not carry it on.
             return Err(DecodeError::UnknownField { pointer: format!("/{name}") });
         };
@@ -167,9 +169,7 @@ fn in_cloud_event(mut error: DecodeError) -> DecodeError {
             *pointer = format!("/data{rest}");
             return;
         }
-        let fields = EXTENSIONS.iter().map(|(name, field, _)| (*field, *name)).chain(ATTRIBUTES);
-        for (field, attribute) in fields {
-            // Longer fields come first in ATTRIBUTES, so `schemaRef/id` wins over `schemaRef`.
+        for (field, attribute) in attributes() {
             let Some(rest) = pointer.strip_prefix('/').and_then(|p| p.strip_prefix(field)) else { continue };
             if rest.is_empty() || rest.starts_with('/') {
                 // Inside `tags` or `metadata` is inside a JSON text: the attribute is the place.
