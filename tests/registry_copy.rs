@@ -600,4 +600,3 @@ fn a_second_registry_crate_goes_over_nats_with_every_feature() {
     // The shipped registry's decoder does not take billing's ids for its own.
     assert!(stdout.contains("shipped registry on billing's framing: "), "{stdout}");
 }
-

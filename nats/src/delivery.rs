@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{AckKind, Message};
-use events::{ErrorInfo, Failure, Origin, RetryPolicy, SplitMix64};
+use events::{DecodeError, ErrorInfo, Failure, Origin, RetryPolicy, SplitMix64};
 use futures_util::FutureExt;
 
 use crate::dead_letter::{self, FailureLog, PoisonMessage};
 use crate::idempotency::{Claim, ProcessedIds};
 use crate::message::Kind;
 use crate::publish::Publisher;
-use crate::router::{Context, Dispatch, Route, Router};
+use crate::router::{Context, Dispatch, Router};
 use crate::subject::{self, header};
 
 /// What a consumer did, counted as it runs.
@@ -118,7 +118,6 @@ pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router
     );
     let key = || subject::failures_key(&shared.name, stream, sequence);
     let bytes = message.payload.clone();
-    let (mut route, guessed) = router.route_fast(&bytes, shared.kind);
     let max = shared.policy.max_attempts();
 
     if attempt > max {
@@ -134,21 +133,30 @@ pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router
             };
             failures.push(Failure::new(max, chrono::Utc::now(), hung));
         }
-        let route = router.route(&bytes, shared.kind);
-        Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, max, failures, &origin(), &key)).await;
+        Box::pin(dead_letter(shared, router, &message, &bytes, max, failures, &origin(), &key)).await;
         return;
     }
 
     let cx = || Context { attempt, max_attempts: max, origin: origin(), published };
-    let mut dispatched = route.dispatch(&bytes, cx());
-    if guessed && dispatched.is_err() {
-        // The guess read a `version` that was not the envelope's: route on the parsed members.
-        let exact = router.route(&bytes, shared.kind);
-        if !Arc::ptr_eq(&exact, &route) {
-            route = exact;
-            dispatched = route.dispatch(&bytes, cx());
-        }
-    }
+    // The common path reads the body once, straight into the guessed contract's type. Otherwise
+    // (members in another order, a guess that was wrong, or a message that does not decode) the
+    // body is parsed once, routed on its members and decoded from that parse.
+    let guess = router.route_fast(&bytes, shared.kind);
+    let fast = guess.as_ref().map(|route| route.dispatch(&bytes, cx()));
+    let dispatched = match fast {
+        Some(Ok(dispatch)) => Ok(dispatch),
+        fast => match parse(&bytes) {
+            Err(error) => Err(error),
+            Ok(body) => {
+                let route = router.route(&body, shared.kind);
+                match (fast, &guess) {
+                    // The guess was right: its error is the message's.
+                    (Some(Err(error)), Some(guess)) if Arc::ptr_eq(guess, &route) => Err(error),
+                    _ => route.dispatch_value(body, cx()),
+                }
+            }
+        },
+    };
     let Dispatch { ids, run } = match dispatched {
         Ok(dispatch) => dispatch,
         Err(error) => {
@@ -279,8 +287,7 @@ pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router
                 tracing::warn!(consumer = %shared.name, name = ids.name, id = %ids.id, correlation_id = %ids.correlation_id,
                     attempt, retry_in = ?delay, error = %error.message, "handler failed; retrying");
             } else {
-                Box::pin(dead_letter(shared, &message, route.as_ref(), &bytes, attempt, failures, &origin(), &key()))
-                    .await;
+                Box::pin(dead_letter(shared, router, &message, &bytes, attempt, failures, &origin(), &key())).await;
             }
         }
     }
@@ -289,17 +296,18 @@ pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router
 /// Writes the record, then terminates the message; the failures stay in the log until both are
 /// done, so a crash in between leaves a later delivery everything it needs.
 #[allow(clippy::too_many_arguments)]
-async fn dead_letter(
+async fn dead_letter<R: events::Registry>(
     shared: &Shared,
+    router: &Router<R>,
     message: &Message,
-    route: &dyn Route,
     bytes: &[u8],
     attempts: u32,
     failures: Vec<Failure>,
     origin: &Origin,
     key: &str,
 ) {
-    let out = match route.record(bytes, attempts) {
+    let record = parse(bytes).and_then(|body| router.route(&body, shared.kind).record(body, attempts));
+    let out = match record {
         Ok((ids, value)) => {
             dead_letter::message_record(shared.kind, value, &ids, attempts, failures, origin, &shared.name)
         }
@@ -322,6 +330,15 @@ async fn dead_letter(
             answer(message, AckKind::Nak(Some(Duration::from_secs(1))), &shared.name).await;
         }
     }
+}
+
+/// The body as JSON, or why it is not: the one parse of a message off the fast path.
+fn parse(bytes: &[u8]) -> Result<serde_json::Value, DecodeError> {
+    serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
 }
 
 async fn answer(message: &Message, kind: AckKind, consumer: &str) {

@@ -1,6 +1,5 @@
 //! Which handler a message goes to: one per contract version, or one for everything of a kind.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -8,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use events::{DecodeError, ErrorInfo, Message, Registry, SchemaVersion};
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::message::{Delivered, Ids, Kind};
 
@@ -54,9 +53,12 @@ pub(crate) struct Dispatch {
 }
 
 pub(crate) trait Route: Send + Sync {
+    /// Decodes the body as it came (the fast path) and readies the handler.
     fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError>;
+    /// The same, from the body already parsed to route it.
+    fn dispatch_value(&self, body: Value, cx: Context) -> Result<Dispatch, DecodeError>;
     /// The message as delivery `attempt` shows it, as JSON, for a dead-letter record.
-    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError>;
+    fn record(&self, body: Value, attempt: u32) -> Result<(Ids, Value), DecodeError>;
 }
 
 struct Typed<M, H> {
@@ -64,21 +66,30 @@ struct Typed<M, H> {
     _message: PhantomData<fn() -> M>,
 }
 
-impl<M: Message, H: Handler<M>> Route for Typed<M, H> {
-    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
-        let message = M::decode(bytes)?.at_attempt(cx.attempt);
+impl<M: Message, H: Handler<M>> Typed<M, H> {
+    fn ready(&self, message: M, cx: Context) -> Dispatch {
+        let message = message.at_attempt(cx.attempt);
         let ids = Ids::of(&message);
         let delivered = Delivered::new(message, cx.attempt, cx.max_attempts, cx.origin, cx.published);
         let handler = self.handler.clone();
-        Ok(Dispatch { ids, run: Some(Box::new(move || handler.call(delivered))) })
-    }
-    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
-        record_of::<M>(bytes, attempt)
+        Dispatch { ids, run: Some(Box::new(move || handler.call(delivered))) }
     }
 }
 
-fn record_of<M: Message>(bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
-    let message = M::decode(bytes)?.at_attempt(attempt);
+impl<M: Message, H: Handler<M>> Route for Typed<M, H> {
+    fn dispatch(&self, bytes: &[u8], cx: Context) -> Result<Dispatch, DecodeError> {
+        Ok(self.ready(M::decode(bytes)?, cx))
+    }
+    fn dispatch_value(&self, body: Value, cx: Context) -> Result<Dispatch, DecodeError> {
+        Ok(self.ready(M::decode_value(body)?, cx))
+    }
+    fn record(&self, body: Value, attempt: u32) -> Result<(Ids, Value), DecodeError> {
+        record_of::<M>(body, attempt)
+    }
+}
+
+fn record_of<M: Message>(body: Value, attempt: u32) -> Result<(Ids, Value), DecodeError> {
+    let message = M::decode_value(body)?.at_attempt(attempt);
     let value = serde_json::to_value(&message).expect("registry messages always serialize");
     Ok((Ids::of(&message), value))
 }
@@ -90,8 +101,11 @@ impl<M: Message> Route for Unrouted<M> {
     fn dispatch(&self, bytes: &[u8], _cx: Context) -> Result<Dispatch, DecodeError> {
         Ok(Dispatch { ids: Ids::of(&M::decode(bytes)?), run: None })
     }
-    fn record(&self, bytes: &[u8], attempt: u32) -> Result<(Ids, serde_json::Value), DecodeError> {
-        record_of::<M>(bytes, attempt)
+    fn dispatch_value(&self, body: Value, _cx: Context) -> Result<Dispatch, DecodeError> {
+        Ok(Dispatch { ids: Ids::of(&M::decode_value(body)?), run: None })
+    }
+    fn record(&self, body: Value, attempt: u32) -> Result<(Ids, Value), DecodeError> {
+        record_of::<M>(body, attempt)
     }
 }
 
@@ -197,32 +211,33 @@ impl<R: Registry> Router<R> {
         self.len() == 0
     }
 
-    /// The route for a message body, guessed from its first members when they are as the encoder
-    /// writes them (`true`: a guess, which a failed decode should check with [`Self::route`]).
-    pub(crate) fn route_fast(&self, bytes: &[u8], kind: Kind) -> (Arc<dyn Route>, bool) {
-        if kind == Kind::Event {
-            if let Some(route) = events::leading_identity(bytes).and_then(|(name, version)| self.lookup(name, version))
-            {
-                return (route, true);
-            }
+    /// The route for a message body guessed from its first members, when they are as the encoder
+    /// writes them: no parse, only a look at the text. A failed decode should check the guess
+    /// with [`Self::route`].
+    pub(crate) fn route_fast(&self, bytes: &[u8], kind: Kind) -> Option<Arc<dyn Route>> {
+        if kind != Kind::Event {
+            return None;
         }
-        (self.route(bytes, kind), false)
+        events::leading_identity(bytes).and_then(|(name, version)| self.lookup(name, version))
     }
 
-    /// The route for a message body; `kind` is what the stream holds, used when the body says
-    /// neither `eventName` nor `commandName`.
-    pub(crate) fn route(&self, bytes: &[u8], kind: Kind) -> Arc<dyn Route> {
-        let identity: Identity = serde_json::from_slice(bytes).unwrap_or_default();
-        let (name, kind) = match (&identity.event_name, &identity.command_name) {
-            (Some(n), None) => (Some(n.as_ref()), Kind::Event),
-            (None, Some(n)) => (Some(n.as_ref()), Kind::Command),
+    /// The route for a parsed message body; `kind` is what the stream holds, used when the body
+    /// says neither `eventName` nor `commandName` (or is no JSON object at all).
+    pub(crate) fn route(&self, body: &Value, kind: Kind) -> Arc<dyn Route> {
+        let text = |key: &str| body.get(key).and_then(Value::as_str);
+        let (name, kind) = match (text("eventName"), text("commandName")) {
+            (Some(n), None) => (Some(n), Kind::Event),
+            (None, Some(n)) => (Some(n), Kind::Command),
             _ => (None, kind),
         };
-        let version = identity.version.as_deref().and_then(|v| v.parse::<SchemaVersion>().ok());
-        if let Some(name) = name {
-            if let Some(route) = self.lookup(name, version) {
-                return route;
-            }
+        let version = body
+            .get("schemaRef")
+            .and_then(|r| r.get("version"))
+            .and_then(Value::as_str)
+            .or_else(|| text("version"))
+            .and_then(|v| v.parse::<SchemaVersion>().ok());
+        if let Some(route) = name.and_then(|name| self.lookup(name, version)) {
+            return route;
         }
         let fallback = match kind {
             Kind::Event => &self.any_event,
@@ -248,15 +263,4 @@ impl<R: Registry> Router<R> {
         let routes: &HashMap<(&str, SchemaVersion), Arc<dyn Route>> = &self.routes;
         routes.get(&(name, version)).cloned()
     }
-}
-
-/// The members a message is routed on; the rest of the body is skipped.
-#[derive(Debug, Default, Deserialize)]
-struct Identity<'a> {
-    #[serde(rename = "eventName", borrow, default)]
-    event_name: Option<Cow<'a, str>>,
-    #[serde(rename = "commandName", borrow, default)]
-    command_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    version: Option<Cow<'a, str>>,
 }

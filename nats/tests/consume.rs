@@ -576,3 +576,53 @@ async fn a_handler_timeout_not_below_the_ack_wait_is_refused() {
     assert_eq!(err.kind(), ConsumerErrorKind::Config);
     assert!(err.to_string().contains("handler_timeout (5s) must be above zero and below ack_wait (5s)"), "{err}");
 }
+
+/// Off the fast path (members in another order than the encoder's), a message is parsed once,
+/// routed on its members (the version `schemaRef` names) and decoded from that parse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_in_another_member_order_reaches_the_handler_of_the_version_its_schema_ref_names() {
+    use events::order_created_schema::{v1_0, v1_1};
+    let server = common::server();
+    let broker = common::broker(&server).await;
+    let wire = std::fs::read("../tests/fixtures/spec/05-OrderCreatedEvent.json").unwrap();
+    let event = v1_0::OrderCreatedEvent::from_json(&wire).unwrap();
+    let full: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
+    // Not in the encoder's order (`eventName` first), and `version` dropped: `schemaRef.version`
+    // alone says 1.0.
+    let mut members: Vec<(String, serde_json::Value)> = full.as_object().unwrap().clone().into_iter().collect();
+    members.retain(|(k, _)| k != "version");
+    members.reverse();
+    let body = format!(
+        "{{{}}}",
+        members
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert!(!body.starts_with("{\"eventName\""), "{body}");
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (old, new, any) = (seen.clone(), seen.clone(), seen.clone());
+    let router = Router::new()
+        .on(move |e: Delivered<v1_0::OrderCreatedEvent>| {
+            old.lock().unwrap().push(format!("1.0 {}", e.payload().order_id));
+            async { Ok::<_, String>(()) }
+        })
+        .on(move |e: Delivered<v1_1::OrderCreatedEvent>| {
+            new.lock().unwrap().push(format!("1.1 {}", e.payload().order_id));
+            async { Ok::<_, String>(()) }
+        })
+        .on(move |e: Delivered<AnyEvent>| {
+            any.lock().unwrap().push(format!("any {}", e.event_name()));
+            async { Ok::<_, String>(()) }
+        });
+    let consumer =
+        broker.consumer("NotificationService").events("events.domain.OrderCreatedEvent").build().await.unwrap();
+    let running = common::run(consumer, router);
+    broker.jetstream().publish("events.domain.OrderCreatedEvent", body.into()).await.unwrap().await.unwrap();
+    running.wait_for("the event is handled", Duration::from_secs(20), |s| s.processed + s.poison == 1).await;
+    let stats = running.stop().await;
+    assert_eq!(stats.poison, 0, "{stats:?}");
+    assert_eq!(*seen.lock().unwrap(), ["1.0 ORD12345"]);
+}

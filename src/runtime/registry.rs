@@ -57,6 +57,9 @@ pub trait Message: Serialize + Clone + Debug + Send + Sync + Sized + 'static {
     const CONTRACT: Option<(&'static str, SchemaVersion)>;
     /// Decodes and validates one message.
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
+    /// Decodes and validates a message already parsed (a transport that parsed it to route it
+    /// reads it once).
+    fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError>;
     /// `eventName` or `commandName`.
     fn name(&self) -> &'static str;
     /// `eventId` or `commandId`, as text.
@@ -142,6 +145,9 @@ impl<P: EventContract> Message for Envelope<P> {
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Envelope::from_json(bytes)
     }
+    fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError> {
+        Envelope::from_raw(RawEvent::from_value(value)?)
+    }
     fn name(&self) -> &'static str {
         P::NAME
     }
@@ -171,6 +177,9 @@ impl<P: CommandContract> Message for Command<P> {
     const CONTRACT: Option<(&'static str, SchemaVersion)> = Some((P::NAME, P::SCHEMA_REF.version));
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Command::from_json(bytes)
+    }
+    fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError> {
+        Command::from_raw(RawCommand::from_value(value)?)
     }
     fn name(&self) -> &'static str {
         P::NAME

@@ -126,6 +126,9 @@ fn family(registry: &Registry, events: bool, upcasts: &[(&SchemaFile, &SchemaFil
             const KIND: crate::MessageKind = crate::MessageKind::#kind_variant;
             const CONTRACT: ::std::option::Option<(&'static str, crate::SchemaVersion)> = ::std::option::Option::None;
             fn decode(bytes: &[u8]) -> ::std::result::Result<Self, crate::DecodeError> { Self::from_json(bytes) }
+            fn decode_value(value: ::serde_json::Value) -> ::std::result::Result<Self, crate::DecodeError> {
+                Self::from_raw(#raw::from_value(value)?)
+            }
             fn name(&self) -> &'static str { Self::#name_method(self) }
             fn message_id(&self) -> ::std::string::String { Self::#id_name(self).to_string() }
             fn correlation_id(&self) -> crate::CorrelationId { Self::correlation_id(self) }
