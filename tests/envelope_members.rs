@@ -114,9 +114,7 @@ fn wrong_fixed(name: &str) -> Value {
 fn decode_event(value: &Value) -> Result<OrderCreatedEvent, String> {
     let bytes = value.to_string();
     let fast = OrderCreatedEvent::from_json(bytes.as_bytes()).map_err(|e| e.to_string());
-    let complete = RawEvent::from_value(value.clone())
-        .and_then(OrderCreatedEvent::from_raw)
-        .map_err(|e| e.to_string());
+    let complete = RawEvent::from_value(value.clone()).and_then(OrderCreatedEvent::from_raw).map_err(|e| e.to_string());
     assert_eq!(fast.is_ok(), complete.is_ok(), "{value}: {fast:?} / {complete:?}");
     if let (Ok(a), Ok(b)) = (&fast, &complete) {
         assert_eq!(a, b, "{value}");
@@ -179,7 +177,8 @@ fn the_envelope_schema_lists_the_declared_members() {
         let mut declared = names(members);
         declared.sort();
         assert_eq!(properties, declared, "{name}");
-        let mut required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let mut required: Vec<&str> =
+            schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         required.sort();
         let mut declared: Vec<&str> = members.iter().filter(|m| m.required).map(|m| m.name).collect();
         declared.sort();

@@ -1,4 +1,9 @@
-//! The registry's events and commands between services, over NATS JetStream.
+//! A registry's events and commands between services, over NATS JetStream.
+//!
+//! Written against [`events::Registry`]: any registry crate (the shipped `events`, or one a team
+//! generates from its own `schemas/`) gets the whole transport. A [`Router`] and the [`Consumer`]
+//! that runs it are of one registry, named by its handlers' message types; a service of two
+//! registry crates runs a consumer of each on one broker.
 //!
 //! A publisher stores each message on the broker before it returns; each service reads through
 //! a durable consumer of its own, with typed handlers; a failed delivery is redelivered by the
@@ -57,9 +62,10 @@
 //!
 //! # Access rules
 //!
-//! The registry says who publishes and who reads each contract ([`events::ACCESS`]);
+//! The registry says who publishes and who reads each contract ([`events::Registry::ACCESS`]);
 //! [`authorization::Policy::render`] turns that into the `nats-server` authorization, one user per
-//! service, and the broker enforces it. A service connects as itself with [`connect_as`] and runs
+//! service, and the broker enforces it ([`authorization::Policy::merge`] joins two registries'
+//! rules for one broker). A service connects as itself with [`connect_as`] and runs
 //! under [`BrokerConfig::service`]: a consumer the registry does not allow is refused before the
 //! broker is asked, and a publish the broker refuses fails at once as [`PublishErrorKind::Forbidden`].
 //!
