@@ -518,22 +518,30 @@ fn main() {
 
 /// A registry split by bounded context: a second crate with its own `schemas/` and the runtime of
 /// `events`, beside the shipped registry, in one service.
+/// A `billing-events` member of the copy `dir` with `manifest`, the build script and library of
+/// the README's recipe; its schemas and examples are the caller's.
+fn billing_crate(dir: &Path, manifest: &str) -> PathBuf {
+    let billing = dir.join("billing-events");
+    for folder in ["src", "schemas", "examples"] {
+        std::fs::create_dir_all(billing.join(folder)).unwrap();
+    }
+    std::fs::write(billing.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
+    std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
+    let workspace = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), workspace.replacen("members = [", "members = [\"billing-events\", ", 1))
+        .unwrap();
+    billing
+}
+
 #[test]
 fn a_second_registry_crate_builds_beside_the_shipped_one() {
     let copy = copy_workspace();
     let dir = copy.path();
-    let billing = dir.join("billing-events");
-    std::fs::create_dir_all(billing.join("src")).unwrap();
+    let billing = billing_crate(dir, BILLING_MANIFEST);
     std::fs::create_dir_all(billing.join("schemas/paymentReceivedSchema")).unwrap();
-    std::fs::write(billing.join("Cargo.toml"), BILLING_MANIFEST).unwrap();
-    std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
-    std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
     let schema = PAYMENT_SCHEMA.replace("PaymentService", "BillingService");
     std::fs::write(billing.join("schemas/paymentReceivedSchema/1.0.json"), schema).unwrap();
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1))
-        .unwrap();
-    std::fs::create_dir_all(billing.join("examples")).unwrap();
     std::fs::write(billing.join("examples/use_both.rs"), USE_BOTH).unwrap();
     let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "use_both"]);
     let stderr = text(&out.stderr);
@@ -582,16 +590,9 @@ tokio = { version = "1", features = ["rt-multi-thread", "macros", "time", "sync"
 fn a_second_registry_crate_goes_over_nats_with_every_feature() {
     let copy = copy_workspace();
     let dir = copy.path();
-    let billing = dir.join("billing-events");
+    let billing = billing_crate(dir, BILLING_OVER_NATS_MANIFEST);
     copy_dir(&workspace().join("tests/billing/schemas"), &billing.join("schemas"));
     copy_dir(&workspace().join("tests/billing/examples"), &billing.join("examples"));
-    std::fs::create_dir_all(billing.join("src")).unwrap();
-    std::fs::write(billing.join("Cargo.toml"), BILLING_OVER_NATS_MANIFEST).unwrap();
-    std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
-    std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), manifest.replacen("members = [", "members = [\"billing-events\", ", 1))
-        .unwrap();
     let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "over_nats"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");

@@ -4,8 +4,8 @@
 //! so that a validating Confluent deserializer accepts these messages.
 
 use crate::{
-    Command, CommandContract, CommandSet, Contract, DecodeError, Envelope, EventContract, EventSet, Registry,
-    SchemaIdEntry, SchemaVersion,
+    Command, CommandContract, Contract, DecodeError, Envelope, EventContract, Message, Registry, SchemaIdEntry,
+    SchemaVersion,
 };
 
 /// Why bytes are not a framed message of the registry, or a message cannot be framed.
@@ -142,22 +142,13 @@ impl<P: CommandContract> Command<P> {
     }
 }
 
-/// Decodes an event of registry `R` in the Confluent wire format; the header's id chooses the
-/// contract version. [`EventSet::from_confluent`] calls it.
-pub(crate) fn event_from_confluent<E: EventSet>(bytes: &[u8]) -> Result<E, ConfluentError> {
+/// Decodes a message of registry `M::Registry` in the Confluent wire format; the header's id
+/// chooses the contract version. [`crate::EventSet::from_confluent`] and [`crate::CommandSet::from_confluent`]
+/// call it.
+pub(crate) fn from_confluent<M: Message>(bytes: &[u8]) -> Result<M, ConfluentError> {
     let (id, json) = unframe(bytes)?;
-    let e = entry::<E::Registry>(id)?;
-    let event = E::decode(&pinned(json, e.version)?)?;
-    check(id, e, event.name(), event.schema_ref().version)?;
-    Ok(event)
-}
-
-/// Decodes a command of registry `R` in the Confluent wire format; [`CommandSet::from_confluent`]
-/// calls it.
-pub(crate) fn command_from_confluent<C: CommandSet>(bytes: &[u8]) -> Result<C, ConfluentError> {
-    let (id, json) = unframe(bytes)?;
-    let e = entry::<C::Registry>(id)?;
-    let command = C::decode(&pinned(json, e.version)?)?;
-    check(id, e, command.name(), command.schema_ref().version)?;
-    Ok(command)
+    let e = entry::<M::Registry>(id)?;
+    let message = M::decode(&pinned(json, e.version)?)?;
+    check(id, e, message.name(), message.schema_ref().version)?;
+    Ok(message)
 }

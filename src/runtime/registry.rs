@@ -119,7 +119,7 @@ pub trait EventSet: Message {
     /// Decodes an event in the Confluent wire format; the header's id chooses the contract version.
     #[cfg(feature = "confluent")]
     fn from_confluent(bytes: &[u8]) -> Result<Self, crate::confluent::ConfluentError> {
-        crate::confluent::event_from_confluent(bytes)
+        crate::confluent::from_confluent(bytes)
     }
 }
 
@@ -134,69 +134,50 @@ pub trait CommandSet: Message {
     /// version.
     #[cfg(feature = "confluent")]
     fn from_confluent(bytes: &[u8]) -> Result<Self, crate::confluent::ConfluentError> {
-        crate::confluent::command_from_confluent(bytes)
+        crate::confluent::from_confluent(bytes)
     }
 }
 
-impl<P: EventContract> Message for Envelope<P> {
-    type Registry = P::Registry;
-    const KIND: MessageKind = MessageKind::Event;
-    const CONTRACT: Option<(&'static str, SchemaVersion)> = Some((P::NAME, P::SCHEMA_REF.version));
-    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Envelope::from_json(bytes)
-    }
-    fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError> {
-        Envelope::from_raw(RawEvent::from_value(value)?)
-    }
-    fn name(&self) -> &'static str {
-        P::NAME
-    }
-    fn message_id(&self) -> String {
-        self.event_id().to_string()
-    }
-    fn correlation_id(&self) -> CorrelationId {
-        self.correlation_id()
-    }
-    fn causation_id(&self) -> Option<CausationId> {
-        self.causation_id()
-    }
-    fn schema_ref(&self) -> SchemaRef {
-        self.schema_ref()
-    }
-    fn redacted(&self) -> serde_json::Value {
-        self.redacted()
-    }
+/// `Message` for a contract's envelope type, through its inherent methods (which `self.…` finds
+/// first): one body for events and commands.
+macro_rules! contract_message {
+    ($envelope:ident, $contract:ident, $kind:ident, $raw:ident, $id:ident, { $($extra:item)* }) => {
+        impl<P: $contract> Message for $envelope<P> {
+            type Registry = P::Registry;
+            const KIND: MessageKind = MessageKind::$kind;
+            const CONTRACT: Option<(&'static str, SchemaVersion)> = Some((P::NAME, P::SCHEMA_REF.version));
+            fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+                $envelope::from_json(bytes)
+            }
+            fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError> {
+                $envelope::from_raw($raw::from_value(value)?)
+            }
+            fn name(&self) -> &'static str {
+                P::NAME
+            }
+            fn message_id(&self) -> String {
+                self.$id().to_string()
+            }
+            fn correlation_id(&self) -> CorrelationId {
+                self.correlation_id()
+            }
+            fn causation_id(&self) -> Option<CausationId> {
+                self.causation_id()
+            }
+            fn schema_ref(&self) -> SchemaRef {
+                self.schema_ref()
+            }
+            fn redacted(&self) -> serde_json::Value {
+                self.redacted()
+            }
+            $($extra)*
+        }
+    };
+}
+
+contract_message!(Envelope, EventContract, Event, RawEvent, event_id, {
     fn at_attempt(self, attempt: u32) -> Self {
         self.at_attempt(attempt)
     }
-}
-
-impl<P: CommandContract> Message for Command<P> {
-    type Registry = P::Registry;
-    const KIND: MessageKind = MessageKind::Command;
-    const CONTRACT: Option<(&'static str, SchemaVersion)> = Some((P::NAME, P::SCHEMA_REF.version));
-    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Command::from_json(bytes)
-    }
-    fn decode_value(value: serde_json::Value) -> Result<Self, DecodeError> {
-        Command::from_raw(RawCommand::from_value(value)?)
-    }
-    fn name(&self) -> &'static str {
-        P::NAME
-    }
-    fn message_id(&self) -> String {
-        self.command_id().to_string()
-    }
-    fn correlation_id(&self) -> CorrelationId {
-        self.correlation_id()
-    }
-    fn causation_id(&self) -> Option<CausationId> {
-        self.causation_id()
-    }
-    fn schema_ref(&self) -> SchemaRef {
-        self.schema_ref()
-    }
-    fn redacted(&self) -> serde_json::Value {
-        self.redacted()
-    }
-}
+});
+contract_message!(Command, CommandContract, Command, RawCommand, command_id, {});
