@@ -347,3 +347,46 @@ fn definitions_are_components_once_under_keys_of_where_they_were_written() {
     parse_officially(&document);
     assert_eq!(registry.run(&["asyncapi"], None).stdout, run.stdout, "the same bytes every run");
 }
+
+#[test]
+fn a_vendored_document_is_one_component_keyed_by_its_uri_however_it_is_referred_to() {
+    // One payload names the vendored document by its URI, the other by its path in the registry;
+    // inside it, a relative reference to another vendored document.
+    let registry = Registry::new(&[
+        (
+            "_vendor/geo/point.json",
+            r##"{"type": "object", "required": ["lat", "lon"],
+               "properties": {"lat": {"$ref": "units.json#/$defs/Degrees"}, "lon": {"$ref": "units.json#/$defs/Degrees"}}}"##,
+        ),
+        ("_vendor/geo/units.json", r#"{"$defs": {"Degrees": {"type": "number"}}}"#),
+        (
+            "parcelSchema/1.0.json",
+            r#"{"x-event": {"name": "ParcelEvent", "type": "domain", "source": "S"}, "type": "object",
+               "required": ["at"], "properties": {"at": {"$ref": "https://geo.example.org/schemas/point.json"}}}"#,
+        ),
+        (
+            "depotSchema/1.0.json",
+            r#"{"x-event": {"name": "DepotEvent", "type": "domain", "source": "S"}, "type": "object",
+               "required": ["at"], "properties": {"at": {"$ref": "../_vendor/geo/point.json"}}}"#,
+        ),
+    ]);
+    let run = registry.run(&["--vendor", "https://geo.example.org/schemas/=_vendor/geo", "asyncapi"], None);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let document = run.json();
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let keys: Vec<&str> = schemas.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["geo.example.org.schemas.point", "geo.example.org.schemas.units.Degrees"]);
+    assert_eq!(
+        schemas["geo.example.org.schemas.point"]["properties"]["lat"],
+        json!({ "$ref": "#/components/schemas/geo.example.org.schemas.units.Degrees" })
+    );
+    for key in ["ParcelEvent_v1_0", "DepotEvent_v1_0"] {
+        assert_eq!(
+            document["components"]["messages"][key]["payload"]["schema"]["properties"]["payload"]["properties"]["at"],
+            json!({ "$ref": "#/components/schemas/geo.example.org.schemas.point" }),
+            "{key}"
+        );
+    }
+    check(&document);
+    parse_officially(&document);
+}

@@ -16,11 +16,11 @@ use crate::load::{display_path, read_json};
 use crate::registry::SchemaFile;
 
 /// Keywords whose values are data, not schemas: a `$ref` inside them is not a reference.
-const DATA_KEYWORDS: [&str; 4] = ["const", "enum", "default", "examples"];
+pub const DATA_KEYWORDS: [&str; 4] = ["const", "enum", "default", "examples"];
 
 /// Keywords whose values map names to schemas: their keys are names, never keywords, so a
 /// property called `default` still holds a schema.
-const NAME_MAPS: [&str; 6] =
+pub const NAME_MAPS: [&str; 6] =
     ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"];
 
 /// A parsed file of the registry, kept so that shared files are read once per build.

@@ -43,6 +43,8 @@ struct Checked {
     registry: crate::registry::Registry,
     /// The vendored documents by URI.
     vendored: Vec<(String, serde_json::Value)>,
+    /// The path shown in messages of each of `vendored`, in the same order.
+    vendored_files: Vec<String>,
     /// One per file of the registry, `None` where the file has problems.
     bundles: Vec<Option<Bundle>>,
     problems: Problems,
@@ -303,10 +305,10 @@ impl Config {
     /// Loads, bundles and checks the registry, for tools that read it without generating code.
     /// Fails when any file has problems.
     pub fn inspect(&self) -> Result<Inspection, Error> {
-        let Checked { registry, vendored, bundles, problems, .. } = self.check()?;
+        let Checked { registry, vendored, vendored_files, bundles, problems, .. } = self.check()?;
         let bundles = problems.into_result(bundles)?;
-        let bundles = bundles.into_iter().map(|b| b.expect("a file without problems is bundled").schema).collect();
-        Ok(Inspection { registry, bundles, vendored })
+        let bundles = bundles.into_iter().map(|b| b.expect("a file without problems is bundled")).collect();
+        Ok(Inspection { registry, bundles, vendored, vendored_files })
     }
 
     /// Like [`Config::generate`], with typify in child processes that re-execute the current
@@ -349,7 +351,7 @@ impl Config {
             Ok(None) => {}
             Err(ds) => problems.0.extend(ds),
         }
-        let vendored = self.vendored_documents(&root, &mut problems);
+        let (vendored, vendored_files) = self.vendored_documents(&root, &mut problems);
         let mut docs = Documents::default();
         let mut shared = check::SharedFiles::default();
         let mut bundles = Vec::new();
@@ -389,11 +391,16 @@ impl Config {
         }
         problems.0.extend(check::names(&registry));
         problems.0.extend(check::access(&registry));
-        Ok(Checked { registry, vendored, bundles, problems, notes })
+        Ok(Checked { registry, vendored, vendored_files, bundles, problems, notes })
     }
 
-    /// Every JSON file under the vendored folders, by the URI it stands for.
-    fn vendored_documents(&self, root: &Path, problems: &mut Problems) -> Vec<(String, serde_json::Value)> {
+    /// Every JSON file under the vendored folders, by the URI it stands for; and the path each is
+    /// shown by, the bundler's (so that [`Inspection::vendored_uri`] finds a bundle's origins).
+    fn vendored_documents(
+        &self,
+        root: &Path,
+        problems: &mut Problems,
+    ) -> (Vec<(String, serde_json::Value)>, Vec<String>) {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             let Ok(entries) = std::fs::read_dir(dir) else { return };
             let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -406,26 +413,30 @@ impl Config {
                 }
             }
         }
-        let mut out = Vec::new();
+        let (mut out, mut displays) = (Vec::new(), Vec::new());
         for (prefix, dir) in &self.vendor {
             let mut files = Vec::new();
             walk(&root.join(dir), &mut files);
             for path in files {
                 let rel = path.strip_prefix(root.join(dir)).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                let display = load::display_path(root, &path);
+                // Normalized as the bundler's paths are: a folder given as `./_vendor` shows the same.
+                let display = load::display_path(root, &crate::bundle::normalize(&path));
                 match load::read_json(&path, &display) {
-                    Ok((_, value)) => out.push((format!("{prefix}{rel}"), value)),
+                    Ok((_, value)) => {
+                        out.push((format!("{prefix}{rel}"), value));
+                        displays.push(display);
+                    }
                     Err(d) => problems.push(d),
                 }
             }
         }
-        out
+        (out, displays)
     }
 
     fn run(&self, isolation: &Isolation) -> Result<Generated, Error> {
         let checked = self.check()?;
         let report = self.report(&checked);
-        let Checked { registry, vendored, bundles, mut problems, notes } = checked;
+        let Checked { registry, vendored, bundles, mut problems, notes, .. } = checked;
         problems.0.extend(report.errors());
         let ready: Vec<(&crate::registry::SchemaFile, &Bundle)> =
             registry.files().zip(&bundles).filter_map(|(f, b)| Some((f, b.as_ref()?))).collect();

@@ -16,26 +16,23 @@
 //! characters a key may not hold (outside `A-Za-z0-9._-`) become `_`, and should two places still
 //! meet on one key, the later in (file, pointer) order gets `_2`, `_3`, ….
 //!
-//! The bundle no longer says where each definition came from, so that is traced here: the schema
-//! as written and its bundle are walked side by side, and each rewritten reference is resolved the
-//! way the bundler resolves it.
+//! Where each definition was written is the bundler's record ([`Bundle::origins`]); a file under a
+//! vendored folder is named by the URI it stands for.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use events_codegen::ident::{escape, unescape};
+use events_codegen::bundle::{Bundle, Origin, DATA_KEYWORDS, NAME_MAPS};
+use events_codegen::ident::unescape;
 use events_codegen::registry::SchemaFile;
 use events_codegen::Inspection;
 use serde_json::{Map, Value};
 
-/// Keywords whose values are data: a `$ref` inside them is no reference.
-const DATA: [&str; 4] = ["const", "enum", "default", "examples"];
-/// Keywords whose values map names to schemas (a property called `default` is still a schema).
-const NAME_MAPS: [&str; 6] =
-    ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"];
 const BUNDLED: &str = "#/definitions/";
 
-/// The document a definition was written in.
+/// The document a definition was written in: a file of the registry by the path shown in
+/// messages, or a vendored document by its URI. Files sort first, as collisions of keys are
+/// settled in (document, pointer) order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Doc {
     File(PathBuf),
@@ -43,7 +40,7 @@ enum Doc {
 }
 
 /// Where a definition was written: its document and its JSON pointer there.
-type Origin = (Doc, String);
+type Place = (Doc, String);
 
 /// Moves the definitions of every message's payload schema in `messages` (keyed as in `files`) to
 /// the returned `components.schemas`, rewriting the references to them.
@@ -52,38 +49,24 @@ pub fn hoist(
     messages: &mut Map<String, Value>,
     files: &[(String, &SchemaFile)],
 ) -> Map<String, Value> {
-    let mut reader = Reader { registry, read: BTreeMap::new() };
-    // Per message: bundled name → origin.
-    let mut traced: Vec<BTreeMap<String, Origin>> = Vec::new();
-    // Per origin: the first message that holds it, and its schema there.
-    let mut definitions: BTreeMap<Origin, (usize, Value)> = BTreeMap::new();
+    // Per message: bundled name → place.
+    let mut placed: Vec<BTreeMap<String, Place>> = Vec::new();
+    // Per place: the first message that holds it, and its schema there.
+    let mut definitions: BTreeMap<Place, (usize, Value)> = BTreeMap::new();
     for (i, (key, f)) in files.iter().enumerate() {
-        let mut origins = BTreeMap::new();
-        let defs = messages.get_mut(key).and_then(|m| take_definitions(registry, f, &mut m["payload"]["schema"]));
-        if let (Some(defs), Some(bundled)) = (defs, registry.bundled(f)) {
-            let here = Doc::File(normalize(&f.path));
-            reader.trace(&f.document, bundled, &here, &defs, &mut origins);
-            // Definitions of the file that nothing refers to, and anything they refer to.
-            for name in defs.keys() {
-                if origins.contains_key(name) {
-                    continue;
-                }
-                let written = ["$defs", "definitions"].into_iter().find(|k| f.document[*k].get(name).is_some());
-                let pointer = format!("/{}/{}", written.unwrap_or("$defs"), escape(name));
-                origins.insert(name.clone(), (here.clone(), pointer.clone()));
-                if let Some(raw) = f.document.pointer(&pointer) {
-                    reader.trace(raw, &defs[name], &here, &defs, &mut origins);
-                }
-            }
-            for (name, def) in defs {
-                definitions.entry(origins[&name].clone()).or_insert((i, def));
+        let mut places = BTreeMap::new();
+        if let (Some(bundle), Some(m)) = (registry.bundle(f), messages.get_mut(key)) {
+            for (name, def) in take_definitions(registry, bundle, &mut m["payload"]["schema"]).into_iter().flatten() {
+                let place = place(registry, &bundle.origins[&name]);
+                definitions.entry(place.clone()).or_insert((i, def));
+                places.insert(name, place);
             }
         }
-        traced.push(origins);
+        placed.push(places);
     }
     let keys = keys(registry, definitions.keys(), files);
     let key_of = |i: usize| -> BTreeMap<&str, &str> {
-        traced[i].iter().map(|(name, origin)| (name.as_str(), keys[origin].as_str())).collect()
+        placed[i].iter().map(|(name, place)| (name.as_str(), keys[place].as_str())).collect()
     };
     for (i, (key, _)) in files.iter().enumerate() {
         if let Some(m) = messages.get_mut(key) {
@@ -91,18 +74,23 @@ pub fn hoist(
         }
     }
     let mut schemas = Map::new();
-    for (origin, (i, mut def)) in definitions {
+    for (place, (i, mut def)) in definitions {
         rewrite(&mut def, &key_of(i));
-        schemas.insert(keys[&origin].clone(), def);
+        schemas.insert(keys[&place].clone(), def);
     }
     schemas
 }
 
 /// The bundled definitions of one envelope schema, removed from it. None for a payload whose
 /// references only a validator follows (anchors, embedded resources): it is kept as written.
-fn take_definitions(registry: &Inspection, f: &SchemaFile, envelope: &mut Value) -> Option<Map<String, Value>> {
-    let bundled = registry.bundled(f)?;
-    if events_codegen::embedded::validator_only(bundled, &registry.registry().base_uri).is_some() {
+fn take_definitions(registry: &Inspection, bundle: &Bundle, envelope: &mut Value) -> Option<Map<String, Value>> {
+    let base_uri = &registry.registry().base_uri;
+    if bundle.validator_only.is_some() || events_codegen::embedded::validator_only(&bundle.schema, base_uri).is_some() {
+        return None;
+    }
+    // Every definition is keyed by its origin: one the bundler did not record leaves all in place.
+    let mut names = bundle.schema.get("definitions").and_then(Value::as_object).into_iter().flat_map(|d| d.keys());
+    if names.any(|n| !bundle.origins.contains_key(n)) {
         return None;
     }
     let draft4 = envelope["$schema"].as_str().is_some_and(|s| s.contains("draft-04"));
@@ -120,118 +108,31 @@ fn take_definitions(registry: &Inspection, f: &SchemaFile, envelope: &mut Value)
     Some(defs)
 }
 
-struct Reader<'a> {
-    registry: &'a Inspection,
-    /// Files of the registry outside the contracts (shared definitions), read once.
-    read: BTreeMap<PathBuf, Option<Value>>,
+/// The place of a bundled definition: its origin, with a vendored file named by its URI.
+fn place(registry: &Inspection, origin: &Origin) -> Place {
+    let doc = match registry.vendored_uri(&origin.display) {
+        Some(uri) => Doc::Uri(uri.to_string()),
+        None => Doc::File(PathBuf::from(&origin.display)),
+    };
+    (doc, origin.pointer.clone())
 }
 
-impl Reader<'_> {
-    /// Walks `raw` (as written in `at`) beside `bundled` (its bundle), recording in `origins` where
-    /// each `#/definitions/<name>` reference of the bundle was written.
-    fn trace(
-        &mut self,
-        raw: &Value,
-        bundled: &Value,
-        at: &Doc,
-        defs: &Map<String, Value>,
-        origins: &mut BTreeMap<String, Origin>,
-    ) {
-        match (raw, bundled) {
-            (Value::Object(r), Value::Object(b)) => {
-                if let (Some(Value::String(written)), Some(Value::String(rewritten))) = (r.get("$ref"), b.get("$ref")) {
-                    let name =
-                        rewritten.strip_prefix(BUNDLED).map(|rest| unescape(rest.split('/').next().unwrap_or("")));
-                    if let Some(name) = name.filter(|n| !origins.contains_key(n)) {
-                        if let Some((doc, pointer)) = self.resolve(written, at) {
-                            origins.insert(name.clone(), (doc.clone(), pointer.clone()));
-                            let target = self.load(&doc).and_then(|d| d.pointer(&pointer)).cloned();
-                            if let (Some(target), Some(def)) = (target, defs.get(&name)) {
-                                self.trace(&target, def, &doc, defs, origins);
-                            }
-                        }
-                    }
-                }
-                for (key, rv) in r {
-                    let Some(bv) = b.get(key) else { continue };
-                    if NAME_MAPS.contains(&key.as_str()) && rv.is_object() {
-                        for (name, rs) in rv.as_object().into_iter().flatten() {
-                            if let Some(bs) = bv.get(name) {
-                                self.trace(rs, bs, at, defs, origins);
-                            }
-                        }
-                    } else if key != "$ref" && !DATA.contains(&key.as_str()) {
-                        self.trace(rv, bv, at, defs, origins);
-                    }
-                }
-            }
-            (Value::Array(r), Value::Array(b)) => {
-                for (rv, bv) in r.iter().zip(b) {
-                    self.trace(rv, bv, at, defs, origins);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The document and pointer a `$ref` written in `at` names, resolved as the bundler does: the
-    /// registry's base URI names its files, other absolute URIs vendored documents, and a relative
-    /// reference is relative to the document that holds it.
-    fn resolve(&self, reference: &str, at: &Doc) -> Option<Origin> {
-        let (target, fragment) = reference.split_once('#').unwrap_or((reference, ""));
-        let fragment = percent_decode(fragment);
-        if !fragment.is_empty() && !fragment.starts_with('/') {
-            return None;
-        }
-        let base = &self.registry.registry().base_uri;
-        let doc = if target.is_empty() {
-            at.clone()
-        } else if let Some(rest) = target.strip_prefix(base.as_str()).and_then(|r| r.strip_prefix('/')) {
-            let rest = percent_decode(rest);
-            let file = if rest.ends_with(".json") { rest } else { format!("{rest}.json") };
-            Doc::File(normalize(&self.registry.registry().root.join(file)))
-        } else if target.contains("://") || target.starts_with("urn:") {
-            Doc::Uri(target.to_string())
-        } else {
-            match at {
-                Doc::File(p) => Doc::File(normalize(&p.parent()?.join(percent_decode(target)))),
-                Doc::Uri(u) => Doc::Uri(join_uri(u, target)),
-            }
-        };
-        Some((doc, fragment))
-    }
-
-    fn load(&mut self, doc: &Doc) -> Option<&Value> {
-        let registry = self.registry;
-        match doc {
-            Doc::File(path) => {
-                if let Some(f) = registry.registry().files().find(|f| normalize(&f.path) == *path) {
-                    return Some(&f.document);
-                }
-                self.read
-                    .entry(path.clone())
-                    .or_insert_with(|| serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok())
-                    .as_ref()
-            }
-            Doc::Uri(uri) => registry.vendored().iter().find(|(u, _)| u == uri).map(|(_, v)| v),
-        }
-    }
-}
-
-/// A key per origin, as the module's documentation describes.
+/// A key per place, as the module's documentation describes.
 fn keys<'a>(
     registry: &Inspection,
-    origins: impl Iterator<Item = &'a Origin>,
+    places: impl Iterator<Item = &'a Place>,
     files: &[(String, &SchemaFile)],
-) -> BTreeMap<Origin, String> {
-    let root = normalize(&registry.registry().root);
+) -> BTreeMap<Place, String> {
+    // Files are shown by their path from the registry folder's parent: the folder is dropped.
+    let root = &registry.registry().root;
+    let root = PathBuf::from(events_codegen::load::display_path(root, root));
     let mut taken = BTreeSet::new();
     let mut out = BTreeMap::new();
-    // `origins` comes sorted: collisions are settled the same way every run.
-    for origin in origins {
-        let (doc, pointer) = origin;
+    // `places` comes sorted: collisions are settled the same way every run.
+    for place in places {
+        let (doc, pointer) = place;
         let mut parts = vec![match doc {
-            Doc::File(path) => match files.iter().find(|(_, f)| normalize(&f.path) == *path) {
+            Doc::File(path) => match files.iter().find(|(_, f)| Path::new(&f.display) == path) {
                 Some((key, _)) => key.clone(),
                 None => {
                     let relative = path.strip_prefix(&root).unwrap_or(path).with_extension("");
@@ -258,7 +159,7 @@ fn keys<'a>(
             key = format!("{base}_{n}");
             n += 1;
         }
-        out.insert(origin.clone(), key);
+        out.insert(place.clone(), key);
     }
     out
 }
@@ -279,7 +180,7 @@ fn rewrite(value: &mut Value, keys: &BTreeMap<&str, &str>) {
             for (key, child) in map.iter_mut() {
                 if NAME_MAPS.contains(&key.as_str()) && child.is_object() {
                     child.as_object_mut().into_iter().flat_map(|m| m.values_mut()).for_each(|s| rewrite(s, keys));
-                } else if !DATA.contains(&key.as_str()) {
+                } else if !DATA_KEYWORDS.contains(&key.as_str()) {
                     rewrite(child, keys);
                 }
             }
@@ -287,62 +188,4 @@ fn rewrite(value: &mut Value, keys: &BTreeMap<&str, &str>) {
         Value::Array(items) => items.iter_mut().for_each(|i| rewrite(i, keys)),
         _ => {}
     }
-}
-
-/// `base` with its last segment replaced by the relative reference `relative`.
-fn join_uri(base: &str, relative: &str) -> String {
-    let (origin, path) = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            let slash = rest.find('/').unwrap_or(rest.len());
-            (format!("{scheme}://{}", &rest[..slash]), &rest[slash..])
-        }
-        None => (String::new(), base),
-    };
-    let mut segments: Vec<&str> = path.split('/').collect();
-    segments.pop();
-    for s in relative.split('/') {
-        match s {
-            "." => {}
-            ".." => {
-                if segments.len() > 1 {
-                    segments.pop();
-                }
-            }
-            s => segments.push(s),
-        }
-    }
-    format!("{origin}{}", segments.join("/"))
-}
-
-/// Lexical normalization, as the bundler's: `.` dropped, `..` resolved, the disk untouched.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let pair = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)));
-        if let (b'%', (Some(h), Some(l))) = (bytes[i], pair) {
-            out.push(h * 16 + l);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
