@@ -7,6 +7,7 @@ mod dispatch;
 mod exact;
 mod fallback;
 pub mod isolate;
+mod order;
 mod payload;
 mod plain;
 mod sensitive;
@@ -145,6 +146,7 @@ pub(crate) fn schema_module(
     let (types, fallback) =
         match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
             Ok(mut types) => {
+                order::schema_order(&mut types, &payload, (&file.display, &file.source), origins);
                 // Checked on its typed form where every keyword has a typed check; through the
                 // validator otherwise (the trait's default says "not checked").
                 let check = validate::tokens(bundled, &types, &payload)
