@@ -3,6 +3,8 @@
 //! definitions would change what such references mean, so these documents are kept as written:
 //! the validator resolves them inside the document, and the payload is a validated
 //! `serde_json::Value` (typify cannot follow them either).
+//!
+//! And how JSON text is embedded in the generated code: as a raw string that reads as written.
 
 use serde_json::Value;
 
@@ -104,4 +106,36 @@ fn is_meta_schema(uri: &str) -> bool {
     let uri = uri.trim_end_matches('#').replace("http://", "https://");
     uri.starts_with("https://json-schema.org/draft/") && uri.ends_with("/schema")
         || ["04", "06", "07"].iter().any(|d| uri == format!("https://json-schema.org/draft-{d}/schema"))
+}
+
+/// A string literal that shows `text` as it is: `r#"…"#`, with one `#` more than any run of them
+/// after a quote inside, so that nothing inside ends it early. (Text with a carriage return, which
+/// a raw string cannot hold, stays an escaped literal.)
+pub(crate) fn raw_str(text: &str) -> proc_macro2::Literal {
+    if text.contains('\r') {
+        return proc_macro2::Literal::string(text);
+    }
+    let longest = text.split('"').skip(1).map(|after| after.len() - after.trim_start_matches('#').len()).max();
+    let hashes = "#".repeat(longest.map_or(0, |n| n + 1));
+    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_str;
+
+    fn value_of(literal: &proc_macro2::Literal) -> String {
+        syn::parse_str::<syn::LitStr>(&literal.to_string()).expect("a string literal").value()
+    }
+
+    #[test]
+    fn a_raw_string_outlasts_every_quote_and_hash_inside() {
+        for text in ["plain", r#"{"a":1}"#, r##"{"$ref":"#/x"}"##, r###"{"s":"##"}"###, "a\"b\\"] {
+            let literal = raw_str(text);
+            assert!(literal.to_string().starts_with('r'), "{literal}");
+            assert_eq!(value_of(&literal), text);
+        }
+        assert_eq!(raw_str(r##"{"$ref":"#/x"}"##).to_string(), r###"r##"{"$ref":"#/x"}"##"###);
+        assert_eq!(value_of(&raw_str("a\r\nb")), "a\r\nb");
+    }
 }

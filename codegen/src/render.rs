@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 
+use crate::embedded::raw_str;
 use crate::error::Diagnostic;
 use crate::generate::Generated;
 
@@ -25,12 +26,14 @@ fn arrange(items: &mut Vec<syn::Item>) {
             _ => {}
         }
     }
-    let helper = |item: &syn::Item| {
-        matches!(item, syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Inherited) && m.content.is_some())
-    };
-    let (helpers, rest): (Vec<_>, Vec<_>) = std::mem::take(items).into_iter().partition(helper);
+    let (helpers, rest): (Vec<_>, Vec<_>) = std::mem::take(items).into_iter().partition(is_helper_module);
     items.extend(rest);
     items.extend(helpers);
+}
+
+/// A private inline module: `mod checks { … }`.
+fn is_helper_module(item: &syn::Item) -> bool {
+    matches!(item, syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Inherited) && m.content.is_some())
 }
 
 /// A string literal of JSON text, pretty-printed as a raw string: the same JSON value, so the
@@ -40,18 +43,6 @@ fn readable_json(expr: &mut syn::Expr) {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(&text.value()) else { return };
     let pretty = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
     *expr = syn::Expr::Lit(syn::ExprLit { attrs: Vec::new(), lit: syn::Lit::new(raw_str(&pretty)) });
-}
-
-/// A string literal that shows `text` as it is: `r#"…"#`, with one `#` more than any run of them
-/// after a quote inside, so that nothing inside ends it early. (Text with a carriage return, which
-/// a raw string cannot hold, stays an escaped literal.)
-pub(crate) fn raw_str(text: &str) -> proc_macro2::Literal {
-    if text.contains('\r') {
-        return proc_macro2::Literal::string(text);
-    }
-    let longest = text.split('"').skip(1).map(|after| after.len() - after.trim_start_matches('#').len()).max();
-    let hashes = "#".repeat(longest.map_or(0, |n| n + 1));
-    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
 }
 
 impl Generated {
@@ -103,21 +94,6 @@ impl Generated {
 mod tests {
     use super::*;
 
-    fn value_of(literal: &proc_macro2::Literal) -> String {
-        syn::parse_str::<syn::LitStr>(&literal.to_string()).expect("a string literal").value()
-    }
-
-    #[test]
-    fn a_raw_string_outlasts_every_quote_and_hash_inside() {
-        for text in ["plain", r#"{"a":1}"#, r##"{"$ref":"#/x"}"##, r###"{"s":"##"}"###, "a\"b\\"] {
-            let literal = raw_str(text);
-            assert!(literal.to_string().starts_with('r'), "{literal}");
-            assert_eq!(value_of(&literal), text);
-        }
-        assert_eq!(raw_str(r#"{"$ref":"#/x"}"#).to_string(), r###"r##"{"$ref":"#/x"}"##"###);
-        assert_eq!(value_of(&raw_str("a\r\nb")), "a\r\nb");
-    }
-
     #[test]
     fn the_embedded_schema_is_the_same_json_laid_out_and_helpers_come_last() {
         let schema = serde_json::json!({"$ref": "#/definitions/A", "definitions": {"A": {"type": "string"}}});
@@ -129,7 +105,11 @@ mod tests {
         };
         let code = pretty(tokens, "test").unwrap();
         let at = code.find("SCHEMA_JSON").unwrap();
-        assert!(at < code.find("pub struct A").unwrap() && code.find("pub struct A").unwrap() < code.find("mod checks").unwrap(), "{code}");
+        assert!(
+            at < code.find("pub struct A").unwrap()
+                && code.find("pub struct A").unwrap() < code.find("mod checks").unwrap(),
+            "{code}"
+        );
         let file: syn::File = syn::parse_str(&code).unwrap();
         let text = file.items.iter().find_map(|i| match i {
             syn::Item::Const(syn::ItemConst { expr, .. }) => match &**expr {

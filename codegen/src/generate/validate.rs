@@ -8,15 +8,14 @@
 //! schema refuses; where exactness is in doubt (a non-integer `multipleOf`, `uniqueItems` over
 //! objects), it declines instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
-
-use super::json_name;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
-use crate::ident::escape;
+use super::json_name;
+use crate::ident::{escape, field_name, is_keyword, module_name, unescape};
 use crate::keywords::{is_annotation, only_annotations, required_names};
 
 /// Keywords with a typed check (or that the type itself guarantees).
@@ -45,7 +44,8 @@ const CHECKED: [&str; 22] = [
     "$ref",
 ];
 
-/// `impl crate::TypedCheck for <payload>`, or `None` when the payload cannot be checked typed.
+/// `impl crate::TypedCheck for <payload>` and the private `checks` module it calls, or `None`
+/// when the payload cannot be checked typed.
 pub(super) fn tokens(bundled: &Value, file: &syn::File, payload: &str) -> Option<TokenStream> {
     let mut items = BTreeMap::new();
     for item in &file.items {
@@ -62,29 +62,52 @@ pub(super) fn tokens(bundled: &Value, file: &syn::File, payload: &str) -> Option
             _ => {}
         }
     }
-    let mut gen = Gen { root: bundled, items, fns: BTreeMap::new(), pending: Vec::new() };
+    let mut gen = Gen::new(bundled, items);
     let ty: syn::Type = syn::parse_str(payload).ok()?;
-    let body = gen.check(bundled, "", &ty, quote!(self))?;
-    let mut fns = Vec::new();
-    while let Some((name, pointer)) = gen.pending.pop() {
-        let node = gen.root.pointer(&pointer)?.clone();
-        let inner = gen.struct_check(&node, &pointer, &name, quote!(v))?;
-        let f = format_ident!("__events_valid_{}", name);
-        let ident = format_ident!("{}", name);
-        fns.push(quote! {
-            #[allow(non_snake_case, unused_variables, clippy::all)]
-            fn #f(v: &#ident) -> bool { #inner true }
-        });
-    }
+    let (node, pointer) = gen.resolve(bundled, "")?;
+    let entry = match gen.items.get(payload) {
+        Some(Item::Struct(s)) if matches!(s.fields, syn::Fields::Named(_)) => {
+            gen.struct_fn(payload, &node, &pointer)?
+        }
+        // A payload that is not a struct of fields gets a function of its own.
+        _ => {
+            let slot = gen.reserve();
+            let name = gen.fn_name(payload);
+            let body = gen.check(&node, &pointer, &ty, Operand::reference(quote!(v)))?;
+            if body.is_empty() {
+                None
+            } else {
+                gen.fns[slot] = Some(CheckFn { name: name.clone(), ty: ty.clone(), body });
+                Some(name)
+            }
+        }
+    };
     let payload = format_ident!("{payload}");
+    let Some(entry) = entry else {
+        return Some(quote! {
+            impl crate::TypedCheck for #payload {
+                fn typed_valid(&self) -> bool { true }
+            }
+        });
+    };
+    let module = gen.module(&entry);
+    let doc = CHECKS_DOC.iter();
     Some(quote! {
-        #(#fns)*
         impl crate::TypedCheck for #payload {
-            #[allow(clippy::all)]
-            fn typed_valid(&self) -> bool { #body true }
+            fn typed_valid(&self) -> bool { checks::#entry(self) }
+        }
+        #(#[doc = #doc])*
+        mod checks {
+            #(#module)*
         }
     })
 }
+
+/// The `checks` module's documentation.
+const CHECKS_DOC: [&str; 2] = [
+    " Whether a payload meets its schema, checked on its fields. `false` only sends it the",
+    " complete way, through the validator, which says why.",
+];
 
 #[derive(Clone)]
 enum Item {
@@ -93,12 +116,95 @@ enum Item {
     Alias(syn::Type),
 }
 
+/// A function of the `checks` module: `fn name(v: &ty) -> bool { body true }`.
+struct CheckFn {
+    name: syn::Ident,
+    ty: syn::Type,
+    body: TokenStream,
+}
+
+/// A struct's check function: the schema it follows, and whether it checks anything.
+struct StructFn {
+    pointer: String,
+    name: syn::Ident,
+    /// `None` while its fields are being read (a recursive type calls it from inside).
+    checks_something: Option<bool>,
+}
+
 struct Gen<'a> {
     root: &'a Value,
     items: BTreeMap<String, Item>,
-    /// Struct type name → the schema pointer its check function follows.
-    fns: BTreeMap<String, String>,
-    pending: Vec<(String, String)>,
+    /// Function names, one per struct, none of them a name the bodies bind.
+    names: BTreeMap<String, syn::Ident>,
+    /// Every function name given, and the names the bodies bind.
+    taken: BTreeSet<String>,
+    structs: BTreeMap<String, StructFn>,
+    /// The module's functions in order of first use (the payload's first); `None` for one that
+    /// checks nothing, or not yet made.
+    fns: Vec<Option<CheckFn>>,
+    /// The functions of the one-keyword schemas (`pattern`, `format`): by schema, their names.
+    keyword_schemas: BTreeMap<String, syn::Ident>,
+    /// How many loops the check being made is inside.
+    loops: usize,
+}
+
+/// How generated code reaches a value: an expression, the references it is behind, and the smart
+/// pointers (`Box`, `Sensitive`, a constrained string's newtype) under those. A method call
+/// reaches the value through all of them; an operator needs them taken off.
+#[derive(Clone)]
+struct Operand {
+    expr: TokenStream,
+    refs: usize,
+    pointers: usize,
+}
+
+impl Operand {
+    /// A field (`v.name`) or a value.
+    fn place(expr: TokenStream) -> Self {
+        Operand { expr, refs: 0, pointers: 0 }
+    }
+
+    /// A binding of `&T` (`item`, an `Option`'s content).
+    fn reference(expr: TokenStream) -> Self {
+        Operand { expr, refs: 1, pointers: 0 }
+    }
+
+    fn through_pointer(&self) -> Self {
+        Operand { pointers: self.pointers + 1, ..self.clone() }
+    }
+
+    /// Before `.method()`: auto-deref reaches the value.
+    fn receiver(&self) -> &TokenStream {
+        &self.expr
+    }
+
+    /// The value, for comparisons and arithmetic.
+    fn value(&self) -> TokenStream {
+        let expr = &self.expr;
+        let stars = (0..self.refs + self.pointers).map(|_| quote!(*));
+        quote!(#(#stars)* #expr)
+    }
+
+    /// `&T` exactly, for `contains`.
+    fn by_ref(&self) -> TokenStream {
+        match (self.refs, self.pointers) {
+            (1, 0) => self.expr.clone(),
+            _ => {
+                let value = self.value();
+                quote!(&#value)
+            }
+        }
+    }
+
+    /// An argument of `&T` (a check function's, `&str`): deref coercion reaches the value.
+    fn arg(&self) -> TokenStream {
+        let expr = &self.expr;
+        if self.refs == 0 {
+            quote!(&#expr)
+        } else {
+            expr.clone()
+        }
+    }
 }
 
 /// The last path segment of a type and its generic arguments.
@@ -127,7 +233,123 @@ fn types(m: &Map<String, Value>) -> Vec<String> {
     }
 }
 
-impl Gen<'_> {
+/// Names the function bodies bind: no function may take one.
+const BOUND: [&str; 4] = ["v", "item", "value", "checks"];
+
+/// The range of an integer type, as the check reads it (`NonZero…` through `get()`).
+fn integer_range(name: &str) -> Option<(i128, i128)> {
+    Some(match name {
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        "NonZeroU8" => (1, u8::MAX.into()),
+        "NonZeroU16" => (1, u16::MAX.into()),
+        "NonZeroU32" => (1, u32::MAX.into()),
+        "NonZeroU64" => (1, u64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// A number's type: an integer of this range, or `f64`.
+#[derive(Clone, Copy)]
+enum Numeric {
+    Integer(i128, i128),
+    Float,
+}
+
+/// An integer literal without suffix: the comparison gives it the field's type.
+fn int_literal(i: i128) -> TokenStream {
+    let abs = proc_macro2::Literal::u128_unsuffixed(i.unsigned_abs());
+    if i < 0 {
+        quote!(-#abs)
+    } else {
+        quote!(#abs)
+    }
+}
+
+/// A float literal as people write it (`0.0`, `2.5`, `1e300`).
+fn float_literal(f: f64) -> TokenStream {
+    let abs: proc_macro2::Literal = format!("{:?}", f.abs()).parse().expect("a finite float is a literal");
+    if f.is_sign_negative() && f != 0.0 {
+        quote!(-#abs)
+    } else {
+        quote!(#abs)
+    }
+}
+
+fn size_literal(n: u64) -> proc_macro2::Literal {
+    proc_macro2::Literal::u64_unsuffixed(n)
+}
+
+impl<'a> Gen<'a> {
+    fn new(root: &'a Value, items: BTreeMap<String, Item>) -> Self {
+        let mut names = BTreeMap::new();
+        let mut taken: BTreeSet<String> = BOUND.iter().map(|s| s.to_string()).collect();
+        for (name, item) in &items {
+            if let Item::Struct(s) = item {
+                if matches!(s.fields, syn::Fields::Named(_)) {
+                    names.insert(name.clone(), unique(&mut taken, &module_name(name)));
+                }
+            }
+        }
+        Gen {
+            root,
+            items,
+            names,
+            taken,
+            structs: BTreeMap::new(),
+            fns: Vec::new(),
+            keyword_schemas: BTreeMap::new(),
+            loops: 0,
+        }
+    }
+
+    /// The name of the function of the payload when it is not a struct of fields.
+    fn fn_name(&mut self, payload: &str) -> syn::Ident {
+        unique(&mut self.taken, &module_name(payload))
+    }
+
+    /// A place among the module's functions, kept in order of first use.
+    fn reserve(&mut self) -> usize {
+        self.fns.push(None);
+        self.fns.len() - 1
+    }
+
+    /// The module's items: imports, the functions (`entry` public to the version module), and
+    /// the one-keyword schemas they use.
+    fn module(&self, entry: &syn::Ident) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        if !self.keyword_schemas.is_empty() {
+            out.push(quote! { use ::std::sync::OnceLock; });
+            out.push(quote! { use crate::PayloadSchema; });
+        }
+        let used: BTreeSet<String> = self.fns.iter().flatten().filter_map(|f| segment(&f.ty)).map(|(n, _)| n).collect();
+        let used = used.iter().map(|n| format_ident!("{n}"));
+        out.push(quote! { use super::{#(#used),*}; });
+        for CheckFn { name, ty, body } in self.fns.iter().flatten() {
+            // Only the payload's function is called from outside.
+            let vis = if name == entry { quote!(pub(super)) } else { TokenStream::new() };
+            out.push(quote! { #vis fn #name(v: &#ty) -> bool { #body true } });
+        }
+        let mut keyword_schemas: Vec<_> = self.keyword_schemas.iter().collect();
+        keyword_schemas.sort_by_key(|(_, name)| name.to_string());
+        for (schema, name) in keyword_schemas {
+            let schema = crate::embedded::raw_str(schema);
+            out.push(quote! {
+                fn #name() -> &'static PayloadSchema {
+                    static SCHEMA: OnceLock<PayloadSchema> = OnceLock::new();
+                    PayloadSchema::cached(&SCHEMA, #schema, &[])
+                }
+            });
+        }
+        out
+    }
+
     /// Follows `$ref`s to definitions: the node and its pointer.
     fn resolve(&self, node: &Value, pointer: &str) -> Option<(Value, String)> {
         let mut node = node.clone();
@@ -145,8 +367,39 @@ impl Gen<'_> {
         None
     }
 
-    /// Statements that `return false` when `expr` (a reference to a value of type `ty`) breaks `node`.
-    fn check(&mut self, node: &Value, pointer: &str, ty: &syn::Type, expr: TokenStream) -> Option<TokenStream> {
+    /// The function checking struct `local` against `node`, made on first use: `Some(None)` when
+    /// it would check nothing, `None` when the struct cannot be checked typed.
+    fn struct_fn(&mut self, local: &str, node: &Value, pointer: &str) -> Option<Option<syn::Ident>> {
+        if let Some(f) = self.structs.get(local) {
+            // One function per struct: the same struct under another schema is not checked.
+            if f.pointer != pointer {
+                return None;
+            }
+            return Some(f.checks_something.unwrap_or(true).then(|| f.name.clone()));
+        }
+        let name = self.names.get(local)?.clone();
+        self.structs.insert(
+            local.to_string(),
+            StructFn { pointer: pointer.to_string(), name: name.clone(), checks_something: None },
+        );
+        let slot = self.reserve();
+        // Its body starts outside any loop, wherever the struct is met first.
+        let loops = std::mem::take(&mut self.loops);
+        let body = self.struct_check(node, pointer, local);
+        self.loops = loops;
+        let body = body?;
+        let checks_something = !body.is_empty();
+        self.structs.get_mut(local).expect("inserted above").checks_something = Some(checks_something);
+        if !checks_something {
+            return Some(None);
+        }
+        let ty = format_ident!("{local}");
+        self.fns[slot] = Some(CheckFn { name: name.clone(), ty: syn::parse_quote!(#ty), body });
+        Some(Some(name))
+    }
+
+    /// Statements that `return false` when `operand` (a value of type `ty`) breaks `node`.
+    fn check(&mut self, node: &Value, pointer: &str, ty: &syn::Type, operand: Operand) -> Option<TokenStream> {
         let (node, pointer) = self.resolve(node, pointer)?;
         let m = match &node {
             Value::Bool(true) => return Some(TokenStream::new()),
@@ -158,23 +411,29 @@ impl Gen<'_> {
         }
         let (name, args) = segment(ty)?;
         match (name.as_str(), args.as_slice()) {
-            ("Box" | "Sensitive", [inner]) => self.check(&node, &pointer, inner, quote!((&**#expr))),
+            ("Box" | "Sensitive", [inner]) => self.check(&node, &pointer, inner, operand.through_pointer()),
             ("Option", _) => None, // a required property may be null: absent and null are one `None`
             ("Value", []) => {
                 let any = only_annotations(&m);
                 any.then(TokenStream::new)
             }
-            ("String", []) => self.string(&m, quote!(#expr.as_str())),
-            ("f64", []) => self.number(&m, quote!(*#expr), false),
-            ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64", []) => self.number(&m, quote!(*#expr), true),
-            ("NonZeroU8" | "NonZeroU16" | "NonZeroU32" | "NonZeroU64", []) => {
-                self.number(&m, quote!(#expr.get()), true)
+            ("String", []) => self.string(&m, &pointer, &operand),
+            ("f64", []) => self.number(&m, &operand, Numeric::Float),
+            (integer, []) if integer_range(integer).is_some() => {
+                let (lo, hi) = integer_range(integer)?;
+                let operand = if integer.starts_with("NonZero") {
+                    let receiver = operand.receiver();
+                    Operand::place(quote!(#receiver.get()))
+                } else {
+                    operand
+                };
+                self.number(&m, &operand, Numeric::Integer(lo, hi))
             }
             ("bool", []) => self.only(&m, &["type"]).then(TokenStream::new),
-            ("Vec", [inner]) => self.array(&m, &pointer, inner, expr),
-            ("HashMap", [_, inner]) => self.map(&m, &pointer, inner, expr),
+            ("Vec", [inner]) => self.array(&m, &pointer, inner, &operand),
+            ("HashMap", [_, inner]) => self.map(&m, &pointer, inner, &operand),
             (local, []) => match self.items.get(local).cloned()? {
-                Item::Alias(t) => self.check(&node, &pointer, &t, expr),
+                Item::Alias(t) => self.check(&node, &pointer, &t, operand),
                 Item::Enum(e) => {
                     // typify's string enum accepts exactly the listed values.
                     let unit = e.variants.iter().all(|v| matches!(v.fields, syn::Fields::Unit));
@@ -187,20 +446,15 @@ impl Gen<'_> {
                     syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
                         let inner = f.unnamed[0].ty.clone();
                         // A constrained string: its own checks ran when it was built.
-                        self.check(&node, &pointer, &inner, quote!(::std::ops::Deref::deref(#expr)))
+                        self.check(&node, &pointer, &inner, operand.through_pointer())
                     }
-                    syn::Fields::Named(_) => {
-                        match self.fns.get(local) {
-                            Some(p) if *p != pointer => return None,
-                            Some(_) => {}
-                            None => {
-                                self.fns.insert(local.to_string(), pointer.clone());
-                                self.pending.push((local.to_string(), pointer.clone()));
-                            }
+                    syn::Fields::Named(_) => match self.struct_fn(local, &node, &pointer)? {
+                        Some(f) => {
+                            let arg = operand.arg();
+                            Some(quote! { if !#f(#arg) { return false; } })
                         }
-                        let f = format_ident!("__events_valid_{}", local);
-                        Some(quote! { if !#f(#expr) { return false; } })
-                    }
+                        None => Some(TokenStream::new()),
+                    },
                     _ => None,
                 },
             },
@@ -212,104 +466,118 @@ impl Gen<'_> {
         m.keys().all(|k| allowed.contains(&k.as_str()) || is_annotation(k))
     }
 
-    /// A mini-validator for one keyword, compiled once, with the validator's own semantics.
-    fn keyword_validator(&self, keyword: &str, value: &Value, expr: TokenStream) -> TokenStream {
+    /// A check through a one-keyword schema, compiled once (and once for all its uses), with the
+    /// validator's own semantics.
+    fn keyword_validator(&mut self, pointer: &str, keyword: &str, value: &Value, operand: &Operand) -> TokenStream {
         let schema = serde_json::json!({ keyword: value }).to_string();
-        quote! {
-            {
-                static CHECK: ::std::sync::OnceLock<crate::PayloadSchema> = ::std::sync::OnceLock::new();
-                let check = crate::PayloadSchema::cached(&CHECK, #schema, &[]);
-                if !check.accepts_str(#expr) { return false; }
-            }
+        if !self.keyword_schemas.contains_key(&schema) {
+            // A format by its name (`email_format`), a pattern by where it applies.
+            let base = match value.as_str().map(field_name) {
+                Some(format) if keyword == "format" && !format.is_empty() => format!("{format}_format"),
+                _ => keyword_fn_name(pointer, keyword),
+            };
+            let name = unique(&mut self.taken, &base);
+            self.keyword_schemas.insert(schema.clone(), name);
         }
+        let name = &self.keyword_schemas[&schema];
+        let arg = operand.arg();
+        quote! { if !#name().accepts_str(#arg) { return false; } }
     }
 
-    fn string(&self, m: &Map<String, Value>, expr: TokenStream) -> Option<TokenStream> {
+    fn string(&mut self, m: &Map<String, Value>, pointer: &str, operand: &Operand) -> Option<TokenStream> {
         if !self.only(m, &["type", "minLength", "maxLength", "pattern", "format", "enum", "const"]) {
             return None;
         }
+        let text = operand.receiver();
         let mut out = TokenStream::new();
-        // Lengths count characters; a character takes 1 to 4 bytes, so the byte length often
-        // settles it without counting.
-        if let Some(n) = size(m, "minLength")?.filter(|n| *n > 0) {
-            let n = n as usize;
-            out.extend(quote! {
-                {
-                    let text: &str = #expr;
-                    if text.len() < #n || (text.len() / 4 < #n && text.chars().count() < #n) { return false; }
-                }
-            });
+        // Lengths count characters, of 1 to 4 bytes each.
+        match size(m, "minLength")? {
+            None | Some(0) => {}
+            Some(1) => out.extend(quote! { if #text.is_empty() { return false; } }),
+            // Counting stops at the bound, however long the text.
+            Some(n) => {
+                let n = size_literal(n);
+                out.extend(quote! { if #text.chars().take(#n).count() < #n { return false; } });
+            }
         }
-        if let Some(n) = size(m, "maxLength")? {
-            let n = n as usize;
-            out.extend(quote! {
-                {
-                    let text: &str = #expr;
-                    if text.len() > #n && text.chars().count() > #n { return false; }
-                }
-            });
+        match size(m, "maxLength")? {
+            None => {}
+            Some(0) => out.extend(quote! { if !#text.is_empty() { return false; } }),
+            // No more bytes than the bound: no more characters either, without counting them.
+            Some(n) => {
+                let n = size_literal(n);
+                out.extend(quote! { if #text.len() > #n && #text.chars().count() > #n { return false; } });
+            }
         }
         for key in ["pattern", "format"] {
             if let Some(v) = m.get(key) {
-                out.extend(self.keyword_validator(key, v, expr.clone()));
+                out.extend(self.keyword_validator(pointer, key, v, operand));
             }
         }
         if let Some(vs) = listed(m)? {
             let strings: Vec<&str> = vs.iter().filter_map(|v| v.as_str()).collect();
-            out.extend(quote! { if ![#(#strings),*].contains(&#expr) { return false; } });
+            out.extend(match strings.as_slice() {
+                [] => return None,
+                [one] => quote! { if #text.as_str() != #one { return false; } },
+                _ => quote! { if ![#(#strings),*].contains(&#text.as_str()) { return false; } },
+            });
         }
         Some(out)
     }
 
-    fn number(&self, m: &Map<String, Value>, expr: TokenStream, integer: bool) -> Option<TokenStream> {
+    fn number(&self, m: &Map<String, Value>, operand: &Operand, numeric: Numeric) -> Option<TokenStream> {
         if !self.only(
             m,
             &["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum", "const"],
         ) {
             return None;
         }
-        // Integers compare exactly as i128 against integral bounds; floats as f64 against bounds an
-        // f64 holds exactly. Anything else goes the complete way.
-        let value = if integer { quote!((#expr as i128)) } else { quote!((#expr as f64)) };
-        let bound = |v: &Value| -> Option<TokenStream> {
-            if integer {
-                let i = exact_integer(v)?;
-                Some(quote!(#i))
-            } else {
-                let f = v.as_f64()?;
-                let exact = exact_integer(v).is_none_or(|i| i.unsigned_abs() <= 1 << 53);
-                exact.then(|| quote!(#f))
-            }
-        };
+        let value = operand.value();
         let mut out = TokenStream::new();
-        if !integer {
+        if let Numeric::Float = numeric {
             // JSON has no NaN nor infinity: such a float cannot be sent at all.
-            out.extend(quote! { if !(#expr as f64).is_finite() { return false; } });
+            let receiver = operand.receiver();
+            out.extend(quote! { if !#receiver.is_finite() { return false; } });
         }
         for (key, op) in [
-            ("minimum", quote!(<)),
-            ("maximum", quote!(>)),
-            ("exclusiveMinimum", quote!(<=)),
-            ("exclusiveMaximum", quote!(>=)),
+            ("minimum", Bound::Below),
+            ("maximum", Bound::Above),
+            ("exclusiveMinimum", Bound::AtOrBelow),
+            ("exclusiveMaximum", Bound::AtOrAbove),
         ] {
             match m.get(key) {
                 None => {}
                 // Draft 4's boolean form: the bound itself is in `minimum`/`maximum`.
                 Some(Value::Bool(_)) => return None,
-                Some(v) => {
-                    let b = bound(v)?;
-                    out.extend(quote! { if #value #op #b { return false; } });
-                }
+                Some(v) => out.extend(op.check(&value, v, numeric)?),
             }
         }
         if let Some(d) = m.get("multipleOf") {
             // Only integer divisors of integers are exact here; decimals go the complete way.
-            let d = exact_integer(d).filter(|d| integer && *d > 0)?;
+            let Numeric::Integer(_, hi) = numeric else { return None };
+            let d = exact_integer(d).filter(|d| *d > 0 && *d <= hi)?;
+            let d = int_literal(d);
             out.extend(quote! { if #value % #d != 0 { return false; } });
         }
         if let Some(vs) = listed(m)? {
-            let listed: Vec<TokenStream> = vs.iter().map(|v| bound(v)).collect::<Option<_>>()?;
-            out.extend(quote! { if ![#(#listed),*].contains(&#value) { return false; } });
+            let mut listed = Vec::new();
+            for v in vs {
+                match numeric {
+                    // A value outside the type's range is never the field's.
+                    Numeric::Integer(lo, hi) => match exact_integer(v) {
+                        Some(i) if (lo..=hi).contains(&i) => listed.push(int_literal(i)),
+                        Some(_) => {}
+                        None => return None,
+                    },
+                    Numeric::Float => listed.push(float_bound(v)?),
+                }
+            }
+            let by_ref = operand.by_ref();
+            out.extend(match listed.as_slice() {
+                [] => return None,
+                [one] => quote! { if #value != #one { return false; } },
+                _ => quote! { if ![#(#listed),*].contains(#by_ref) { return false; } },
+            });
         }
         Some(out)
     }
@@ -319,12 +587,13 @@ impl Gen<'_> {
         m: &Map<String, Value>,
         pointer: &str,
         inner: &syn::Type,
-        expr: TokenStream,
+        operand: &Operand,
     ) -> Option<TokenStream> {
         if !self.only(m, &["type", "items", "minItems", "maxItems", "uniqueItems"]) {
             return None;
         }
-        let mut out = counts(m, "minItems", "maxItems", quote!(#expr.len()))?;
+        let list = operand.receiver().clone();
+        let mut out = sizes(m, "minItems", "maxItems", &list)?;
         if m.get("uniqueItems") == Some(&Value::Bool(true)) {
             // Typed equality is JSON equality for scalars; for objects it may not be.
             let (name, _) = segment(inner)?;
@@ -334,15 +603,17 @@ impl Gen<'_> {
                 return None;
             }
             out.extend(quote! {
-                for (i, a) in #expr.iter().enumerate() {
-                    if #expr[..i].iter().any(|b| b == a) { return false; }
-                }
+                if #list.iter().enumerate().any(|(i, a)| #list[..i].contains(a)) { return false; }
             });
         }
         if let Some(items) = m.get("items") {
-            let item_check = self.check(items, &format!("{pointer}/items"), inner, quote!(item))?;
-            if !item_check.is_empty() {
-                out.extend(quote! { for item in #expr.iter() { #item_check } });
+            let item = self.loop_binding();
+            self.loops += 1;
+            let c = self.check(items, &format!("{pointer}/items"), inner, Operand::reference(quote!(#item)));
+            self.loops -= 1;
+            let c = c?;
+            if !c.is_empty() {
+                out.extend(quote! { for #item in #list.iter() { #c } });
             }
         }
         Some(out)
@@ -353,23 +624,41 @@ impl Gen<'_> {
         m: &Map<String, Value>,
         pointer: &str,
         inner: &syn::Type,
-        expr: TokenStream,
+        operand: &Operand,
     ) -> Option<TokenStream> {
         if !self.only(m, &["type", "additionalProperties", "minProperties", "maxProperties"]) {
             return None;
         }
-        let mut out = counts(m, "minProperties", "maxProperties", quote!(#expr.len()))?;
+        let map = operand.receiver().clone();
+        let mut out = sizes(m, "minProperties", "maxProperties", &map)?;
         if let Some(extra) = m.get("additionalProperties") {
-            let c = self.check(extra, &format!("{pointer}/additionalProperties"), inner, quote!(item))?;
+            let item = self.loop_binding();
+            self.loops += 1;
+            let c =
+                self.check(extra, &format!("{pointer}/additionalProperties"), inner, Operand::reference(quote!(#item)));
+            self.loops -= 1;
+            let c = c?;
             if !c.is_empty() {
-                out.extend(quote! { for item in #expr.values() { #c } });
+                out.extend(quote! { for #item in #map.values() { #c } });
             }
         }
         Some(out)
     }
 
-    /// The checks of a struct's fields against its object schema.
-    fn struct_check(&mut self, node: &Value, pointer: &str, name: &str, expr: TokenStream) -> Option<TokenStream> {
+    /// `item`, and in a loop inside a loop `item2`, …: none of them a function's name.
+    fn loop_binding(&self) -> syn::Ident {
+        let mut name = match self.loops {
+            0 => "item".to_string(),
+            n => format!("item{}", n + 1),
+        };
+        while self.loops > 0 && self.taken.contains(&name) {
+            name.push('_');
+        }
+        format_ident!("{name}")
+    }
+
+    /// The checks of a struct's fields (of `v`) against its object schema.
+    fn struct_check(&mut self, node: &Value, pointer: &str, name: &str) -> Option<TokenStream> {
         let Some(Item::Struct(s)) = self.items.get(name).cloned() else { return None };
         let syn::Fields::Named(fields) = &s.fields else { return None };
         let m = node.as_object()?;
@@ -393,7 +682,11 @@ impl Gen<'_> {
             return None;
         }
         let mut out = TokenStream::new();
-        let mut counted = Vec::new();
+        // The members a payload has: the required ones, and those counted at run time.
+        let mut present = 0u64;
+        let mut counted: Vec<TokenStream> = Vec::new();
+        let mut optional = 0u64;
+        let mut open_ended = false;
         let mut seen = Vec::new();
         let named: Vec<&String> = props.keys().collect();
         for f in &fields.named {
@@ -407,8 +700,11 @@ impl Gen<'_> {
                     return None;
                 }
                 // Built by hand, the map could hold a name the struct has a field for.
-                out.extend(quote! { if [#(#named),*].iter().any(|k| #expr.#ident.contains_key(*k)) { return false; } });
-                counted.push(quote!(#expr.#ident.len()));
+                if !named.is_empty() {
+                    out.extend(quote! { if [#(#named),*].iter().any(|k| v.#ident.contains_key(*k)) { return false; } });
+                }
+                counted.push(quote!(v.#ident.len()));
+                open_ended = true;
                 continue;
             }
             let schema = props.get(&json)?;
@@ -421,9 +717,13 @@ impl Gen<'_> {
                 if required.contains(&json) || !null_refused {
                     return None;
                 }
-                let c = self.check(schema, &inner, args.first()?, quote!(value))?;
-                out.extend(quote! { if let Some(value) = &#expr.#ident { #c } });
-                counted.push(quote!(usize::from(#expr.#ident.is_some())));
+                let binding = self.option_binding(ident);
+                let c = self.check(schema, &inner, args.first()?, Operand::reference(quote!(#binding)))?;
+                if !c.is_empty() {
+                    out.extend(quote! { if let Some(#binding) = &v.#ident { #c } });
+                }
+                counted.push(quote!(usize::from(v.#ident.is_some())));
+                optional += 1;
             } else {
                 // A required property: serde must refuse the message without it, so no default.
                 let defaulted =
@@ -431,22 +731,147 @@ impl Gen<'_> {
                 if !required.contains(&json) || defaulted {
                     return None;
                 }
-                let c = self.check(schema, &inner, &f.ty, quote!(value))?;
-                if !c.is_empty() {
-                    out.extend(quote! { { let value = &#expr.#ident; #c } });
-                }
-                counted.push(quote!(1usize));
+                out.extend(self.check(schema, &inner, &f.ty, Operand::place(quote!(v.#ident)))?);
+                present += 1;
             }
         }
         // Every property the schema names must have its field.
         if props.keys().any(|k| !seen.contains(k)) {
             return None;
         }
-        if m.contains_key("minProperties") || m.contains_key("maxProperties") {
-            out.extend(counts(m, "minProperties", "maxProperties", quote!((0usize #(+ #counted)*)))?);
+        let count = if present == 0 && !counted.is_empty() {
+            quote!(#(#counted)+*)
+        } else {
+            let present = size_literal(present);
+            quote!(#present #(+ #counted)*)
+        };
+        if let Some(n) = size(m, "minProperties")? {
+            // Fewer than the required ones is never the case.
+            if n > present {
+                if counted.is_empty() {
+                    return None;
+                }
+                let n = size_literal(n);
+                out.extend(quote! { if #count < #n { return false; } });
+            }
+        }
+        if let Some(n) = size(m, "maxProperties")? {
+            // More than there are fields is never the case.
+            if open_ended || present + optional > n {
+                if present > n {
+                    return None;
+                }
+                let n = size_literal(n);
+                out.extend(quote! { if #count > #n { return false; } });
+            }
         }
         Some(out)
     }
+
+    /// The name an optional field's value is bound to: the field's own, unless a function has it.
+    fn option_binding(&self, field: &syn::Ident) -> syn::Ident {
+        let plain = field.to_string();
+        let plain = plain.trim_start_matches("r#");
+        if self.taken.contains(plain) {
+            format_ident!("value")
+        } else {
+            field.clone()
+        }
+    }
+}
+
+/// A comparison with a bound: the operator that makes the value break it.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// `minimum`: smaller breaks it.
+    Below,
+    /// `maximum`: larger breaks it.
+    Above,
+    /// `exclusiveMinimum`: equal or smaller.
+    AtOrBelow,
+    /// `exclusiveMaximum`: equal or larger.
+    AtOrAbove,
+}
+
+impl Bound {
+    /// `if value <op> bound { return false; }`; nothing when no value of the type breaks it, and
+    /// `None` (not checked typed) when every value does or the bound is not exact.
+    fn check(self, value: &TokenStream, bound: &Value, numeric: Numeric) -> Option<TokenStream> {
+        let op = match self {
+            Bound::Below => quote!(<),
+            Bound::Above => quote!(>),
+            Bound::AtOrBelow => quote!(<=),
+            Bound::AtOrAbove => quote!(>=),
+        };
+        let literal = match numeric {
+            Numeric::Float => float_bound(bound)?,
+            Numeric::Integer(lo, hi) => {
+                let b = exact_integer(bound)?;
+                let (never, always) = match self {
+                    Bound::Below => (b <= lo, b > hi),
+                    Bound::Above => (b >= hi, b < lo),
+                    Bound::AtOrBelow => (b < lo, b >= hi),
+                    Bound::AtOrAbove => (b > hi, b <= lo),
+                };
+                if never {
+                    return Some(TokenStream::new());
+                }
+                if always {
+                    return None;
+                }
+                int_literal(b)
+            }
+        };
+        Some(quote! { if #value #op #literal { return false; } })
+    }
+}
+
+/// A bound an `f64` holds exactly, as a literal.
+fn float_bound(v: &Value) -> Option<TokenStream> {
+    let f = v.as_f64()?;
+    let exact = exact_integer(v).is_none_or(|i| i.unsigned_abs() <= 1 << 53);
+    exact.then(|| float_literal(f))
+}
+
+/// A function name from `base` that no other in `taken` has; it joins them.
+fn unique(taken: &mut BTreeSet<String>, base: &str) -> syn::Ident {
+    let base = if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{base}")
+    } else {
+        base.to_string()
+    };
+    let base = if is_keyword(&base) { format!("{base}_") } else { base };
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    format_ident!("{name}")
+}
+
+/// `payment_cards_item_number_pattern`: where in the schema, and which keyword.
+fn keyword_fn_name(pointer: &str, keyword: &str) -> String {
+    let mut words = Vec::new();
+    let mut tokens = pointer.split('/').skip(1).map(unescape).peekable();
+    while let Some(token) = tokens.next() {
+        match token.as_str() {
+            "properties" | "definitions" | "$defs" => {
+                if let Some(name) = tokens.next() {
+                    words.push(field_name(&name));
+                }
+            }
+            "items" => words.push("item".to_string()),
+            "additionalProperties" => words.push("value".to_string()),
+            other => words.push(field_name(other)),
+        }
+    }
+    words.retain(|w| !w.is_empty());
+    if words.is_empty() {
+        words.push("payload".to_string());
+    }
+    words.push(keyword.to_string());
+    words.join("_")
 }
 
 /// The values `enum` or `const` lists: `Some(None)` when neither is there, `None` when the
@@ -480,14 +905,67 @@ fn exact_integer(v: &Value) -> Option<i128> {
         .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= (1u64 << 53) as f64).map(|f| f as i128))
 }
 
-/// The checks of a `min…`/`max…` pair of size keywords against `count`, an expression.
-fn counts(m: &Map<String, Value>, min: &str, max: &str, count: TokenStream) -> Option<TokenStream> {
+/// The checks of a `min…`/`max…` pair of size keywords on `collection` (a `Vec` or a map).
+fn sizes(m: &Map<String, Value>, min: &str, max: &str, collection: &TokenStream) -> Option<TokenStream> {
     let mut out = TokenStream::new();
-    if let Some(n) = size(m, min)? {
-        out.extend(quote! { if #count < #n as usize { return false; } });
+    match size(m, min)? {
+        None | Some(0) => {}
+        Some(1) => out.extend(quote! { if #collection.is_empty() { return false; } }),
+        Some(n) => {
+            let n = size_literal(n);
+            out.extend(quote! { if #collection.len() < #n { return false; } });
+        }
     }
-    if let Some(n) = size(m, max)? {
-        out.extend(quote! { if #count > #n as usize { return false; } });
+    match size(m, max)? {
+        None => {}
+        Some(0) => out.extend(quote! { if !#collection.is_empty() { return false; } }),
+        Some(n) => {
+            let n = size_literal(n);
+            out.extend(quote! { if #collection.len() > #n { return false; } });
+        }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(b: Bound, value: Value, range: (i128, i128)) -> Option<String> {
+        b.check(&quote!(v.n), &value, Numeric::Integer(range.0, range.1)).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn a_bound_is_checked_only_where_a_value_of_the_type_can_break_it() {
+        let u8s = (0, 255);
+        assert_eq!(bound(Bound::Below, 0.into(), u8s).as_deref(), Some(""));
+        assert_eq!(bound(Bound::Above, 300.into(), u8s).as_deref(), Some(""));
+        assert_eq!(bound(Bound::AtOrBelow, (-1).into(), u8s).as_deref(), Some(""));
+        assert_eq!(bound(Bound::Below, 1.into(), u8s).as_deref(), Some("if v . n < 1 { return false ; }"));
+        assert_eq!(bound(Bound::Below, (-5).into(), (-128, 127)).as_deref(), Some("if v . n < - 5 { return false ; }"));
+        // Every value breaks it: left to the validator.
+        assert_eq!(bound(Bound::Below, 300.into(), u8s), None);
+        assert_eq!(bound(Bound::AtOrAbove, 0.into(), u8s), None);
+    }
+
+    #[test]
+    fn a_float_bound_reads_as_written() {
+        let check = |v: Value| Bound::Below.check(&quote!(v.x), &v, Numeric::Float).map(|t| t.to_string());
+        assert_eq!(check(0.into()).as_deref(), Some("if v . x < 0.0 { return false ; }"));
+        assert_eq!(check((-1.5).into()).as_deref(), Some("if v . x < - 1.5 { return false ; }"));
+        assert_eq!(check(1e300.into()).as_deref(), Some("if v . x < 1e300 { return false ; }"));
+    }
+
+    #[test]
+    fn a_pattern_is_named_after_where_it_applies() {
+        assert_eq!(
+            keyword_fn_name("/properties/paymentCards/items/properties/number", "pattern"),
+            "payment_cards_item_number_pattern"
+        );
+        assert_eq!(
+            keyword_fn_name("/definitions/OrderItem/properties/itemId", "pattern"),
+            "order_item_item_id_pattern"
+        );
+        assert_eq!(keyword_fn_name("", "pattern"), "payload_pattern");
+    }
 }
