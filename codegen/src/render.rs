@@ -2,7 +2,6 @@
 
 use proc_macro2::TokenStream;
 
-use crate::embedded::raw_str;
 use crate::error::Diagnostic;
 use crate::generate::Generated;
 
@@ -16,14 +15,12 @@ fn pretty(tokens: TokenStream, what: &str) -> Result<String, Diagnostic> {
     Ok(prettyplease::unparse(&file))
 }
 
-/// Lays the code out for its readers, in every module: the embedded schema as indented JSON, and
-/// private helper modules (the typed checks) after the items the module is read for.
+/// Lays the code out for its readers, in every module: private helper modules (the typed checks)
+/// after the items the module is read for.
 fn arrange(items: &mut Vec<syn::Item>) {
     for item in items.iter_mut() {
-        match item {
-            syn::Item::Mod(syn::ItemMod { content: Some((_, inner)), .. }) => arrange(inner),
-            syn::Item::Const(c) if c.ident == "SCHEMA_JSON" => readable_json(&mut c.expr),
-            _ => {}
+        if let syn::Item::Mod(syn::ItemMod { content: Some((_, inner)), .. }) = item {
+            arrange(inner);
         }
     }
     let (helpers, rest): (Vec<_>, Vec<_>) = std::mem::take(items).into_iter().partition(is_helper_module);
@@ -34,15 +31,6 @@ fn arrange(items: &mut Vec<syn::Item>) {
 /// A private inline module: `mod checks { … }`.
 fn is_helper_module(item: &syn::Item) -> bool {
     matches!(item, syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Inherited) && m.content.is_some())
-}
-
-/// A string literal of JSON text, pretty-printed as a raw string: the same JSON value, so the
-/// runtime, which parses it, reads the same schema.
-fn readable_json(expr: &mut syn::Expr) {
-    let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = expr else { return };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text.value()) else { return };
-    let pretty = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
-    *expr = syn::Expr::Lit(syn::ExprLit { attrs: Vec::new(), lit: syn::Lit::new(raw_str(&pretty)) });
 }
 
 impl Generated {
@@ -95,31 +83,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_schema_is_the_same_json_laid_out_and_helpers_come_last() {
-        let schema = serde_json::json!({"$ref": "#/definitions/A", "definitions": {"A": {"type": "string"}}});
-        let compact = serde_json::to_string(&schema).unwrap();
+    fn helper_modules_come_after_the_items_read_for() {
         let tokens = quote::quote! {
             mod checks { pub(super) fn a() {} }
-            pub const SCHEMA_JSON: &str = #compact;
+            pub const SCHEMA_JSON: &str = "{}";
             pub struct A;
         };
         let code = pretty(tokens, "test").unwrap();
-        let at = code.find("SCHEMA_JSON").unwrap();
-        assert!(
-            at < code.find("pub struct A").unwrap()
-                && code.find("pub struct A").unwrap() < code.find("mod checks").unwrap(),
-            "{code}"
-        );
-        let file: syn::File = syn::parse_str(&code).unwrap();
-        let text = file.items.iter().find_map(|i| match i {
-            syn::Item::Const(syn::ItemConst { expr, .. }) => match &**expr {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        });
-        let text = text.unwrap();
-        assert!(text.contains("\n  \"definitions\": {"), "{text}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), schema);
+        let (schema, a, checks) =
+            (code.find("SCHEMA_JSON").unwrap(), code.find("pub struct A").unwrap(), code.find("mod checks").unwrap());
+        assert!(schema < a && a < checks, "{code}");
     }
 }

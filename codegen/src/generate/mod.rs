@@ -109,7 +109,9 @@ pub(crate) fn vendored_tokens(vendored: &[(String, Value)]) -> TokenStream {
         return TokenStream::new();
     }
     let uris = vendored.iter().map(|(u, _)| u);
-    let texts = vendored.iter().map(|(_, v)| serde_json::to_string(v).expect("a JSON value serializes"));
+    let texts = vendored
+        .iter()
+        .map(|(_, v)| crate::embedded::raw_str(&serde_json::to_string_pretty(v).expect("a JSON value serializes")));
     quote! {
         /// The registry's vendored documents by URI, served to validators that refer to them.
         #[doc(hidden)]
