@@ -136,7 +136,7 @@ impl Broker {
         fn read(e: impl Into<events::BoxError>) -> ReplayError {
             ReplayError::Read(e.into())
         }
-        let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(|e| read(e))?;
+        let stream = self.0.jetstream.get_stream(DEAD_LETTERS_STREAM).await.map_err(read)?;
         let config = pull::Config {
             filter_subject: selection.subject_filter(),
             ack_policy: AckPolicy::None,
@@ -144,8 +144,8 @@ impl Broker {
             inactive_threshold: Duration::from_secs(60),
             ..Default::default()
         };
-        let mut reader = stream.create_consumer(config).await.map_err(|e| read(e))?;
-        let pending = reader.info().await.map_err(|e| read(e))?.num_pending as usize;
+        let mut reader = stream.create_consumer(config).await.map_err(read)?;
+        let pending = reader.info().await.map_err(read)?.num_pending as usize;
         let mut report = ReplayReport::default();
         if pending == 0 {
             return Ok(report);
@@ -156,14 +156,14 @@ impl Broker {
             .expires(Duration::from_secs(10))
             .messages()
             .await
-            .map_err(|e| read(e))?;
+            .map_err(read)?;
         let publisher = self.publisher();
         let mut seen = 0;
         while seen < pending {
             let Some(message) = batch.next().await else { break };
             seen += 1;
-            let message = message.map_err(|e| read(e))?;
-            let info = message.info().map_err(|e| read(e))?;
+            let message = message.map_err(read)?;
+            let info = message.info().map_err(read)?;
             let sequence = info.stream_sequence;
             let stored_at = DateTime::from_timestamp_nanos(
                 i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(i64::MAX),
