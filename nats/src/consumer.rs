@@ -47,6 +47,7 @@ pub struct ConsumerBuilder {
     fetch_wait: Duration,
     deliver_new: bool,
     idempotent: Option<Duration>,
+    drain_timeout: Duration,
 }
 
 impl Broker {
@@ -66,6 +67,7 @@ impl Broker {
             fetch_wait: Duration::from_millis(500),
             deliver_new: false,
             idempotent: None,
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -116,6 +118,14 @@ impl ConsumerBuilder {
     /// included (by default 1,000, and at least the concurrency).
     pub fn max_ack_pending(mut self, n: i64) -> Self {
         self.max_ack_pending = Some(n);
+        self
+    }
+    /// How long a shutdown waits, at most, for the handlers in flight and the messages asked for,
+    /// and for the broker to take the last answers (10 s). Past it the run returns whatever the
+    /// broker's state: a message left unanswered is delivered again after the ack wait (counted
+    /// in [`Stats::unanswered`](crate::Stats)).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
         self
     }
     /// A new consumer starts with messages published from now on, rather than with everything the
@@ -258,6 +268,7 @@ impl ConsumerBuilder {
             ack_wait: self.ack_wait,
             client: self.broker.0.client.clone(),
             jetstream: self.broker.0.jetstream.clone(),
+            drain_timeout: self.drain_timeout,
             _registry: std::marker::PhantomData,
         })
     }
@@ -289,6 +300,7 @@ pub struct Consumer<R: Registry> {
     ack_wait: Duration,
     client: async_nats::Client,
     jetstream: async_nats::jetstream::Context,
+    drain_timeout: Duration,
     _registry: std::marker::PhantomData<fn() -> R>,
 }
 
@@ -316,7 +328,9 @@ impl<R: Registry> Consumer<R> {
 
     /// Handles deliveries with `router` until `shutdown` completes, then stops fetching, lets the
     /// handlers in flight finish, answers their messages, flushes, and returns what it did.
-    /// Broker outages are waited out (the client reconnects); they never end the run.
+    /// Broker outages are waited out (the client reconnects); they never end the run. The shutdown
+    /// itself is bounded by the [drain timeout](ConsumerBuilder::drain_timeout), whatever the
+    /// broker's state.
     pub async fn run(self, router: Router<R>, shutdown: impl Future<Output = ()>) -> Stats {
         // Deliveries run concurrently on this task, not as tasks of their own: no spawn and no
         // cross-thread wake-up per message. A handler with heavy CPU work should move it to
@@ -348,6 +362,8 @@ impl<R: Registry> Consumer<R> {
             }
         };
         let mut retry_request_at = tokio::time::Instant::now();
+        // Set when the shutdown begins: the drain ends by then.
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
             let owed = puller.owed();
             let room = capacity.saturating_sub(in_flight.len() + owed);
@@ -365,6 +381,14 @@ impl<R: Registry> Consumer<R> {
             if stopping && in_flight.is_empty() && owed == 0 {
                 break;
             }
+            let drain_deadline = drain_until.unwrap_or_else(tokio::time::Instant::now);
+            if drain_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
+                let left = in_flight.len();
+                shared.counters.unanswered.fetch_add(left as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(consumer = %shared.name, handlers_in_flight = left, owed,
+                    drain_timeout = ?self.drain_timeout, "the drain timed out; the broker delivers what was left again");
+                break;
+            }
             tokio::select! {
                 biased;
                 Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
@@ -377,13 +401,26 @@ impl<R: Registry> Consumer<R> {
                         stopping = true;
                     }
                 },
-                _ = &mut shutdown, if !stopping => stopping = true,
+                _ = &mut shutdown, if !stopping => {
+                    stopping = true;
+                    drain_until = Some(tokio::time::Instant::now() + self.drain_timeout);
+                }
+                _ = tokio::time::sleep_until(drain_deadline), if drain_until.is_some() => {}
                 // Re-reads what is owed (requests expire) and retries a failed request.
                 _ = tick.tick() => {}
             }
         }
-        if let Err(e) = self.client.flush().await {
-            tracing::warn!(consumer = %shared.name, error = %e, "flushing the last acknowledgements failed");
+        // A client cut off from its broker would wait for the reconnect: bounded too.
+        let flush_until =
+            drain_until.map_or(self.drain_timeout, |t| t.saturating_duration_since(tokio::time::Instant::now()));
+        match tokio::time::timeout(flush_until, self.client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(consumer = %shared.name, error = %e, "flushing the last acknowledgements failed")
+            }
+            Err(_) => {
+                tracing::warn!(consumer = %shared.name, "the broker did not take the last acknowledgements in time")
+            }
         }
         tracing::info!(consumer = %shared.name, "stopped");
         shared.stats()

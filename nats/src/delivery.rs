@@ -31,6 +31,7 @@ pub(crate) struct Counters {
     replays_for_others: AtomicU64,
     claims_lost: AtomicU64,
     held_elsewhere: AtomicU64,
+    pub(crate) unanswered: AtomicU64,
 }
 
 /// A snapshot of what a consumer did.
@@ -59,6 +60,9 @@ pub struct Stats {
     pub claims_lost: u64,
     /// Claimed by another instance at the time: sent back until that claim ends.
     pub held_elsewhere: u64,
+    /// Handlers still running when a shutdown's drain timed out: their messages were left to the
+    /// broker's redelivery.
+    pub unanswered: u64,
 }
 
 /// What every delivery of one consumer shares.
@@ -92,6 +96,7 @@ impl Shared {
             replays_for_others: get(&c.replays_for_others),
             claims_lost: get(&c.claims_lost),
             held_elsewhere: get(&c.held_elsewhere),
+            unanswered: get(&c.unanswered),
         }
     }
 }

@@ -178,3 +178,24 @@ async fn a_consumer_process_killed_mid_handling_is_redelivered_and_handled_once_
     );
     assert!(record.at >= killed_at);
 }
+
+/// A shutdown while the broker is gone: the run returns within the drain timeout (and a margin for
+/// a busy machine) instead of waiting for a broker that may never come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_stops_within_its_drain_timeout_while_the_broker_is_gone() {
+    let mut server = common::server();
+    let broker = common::broker(&server).await;
+    let calls: common::Calls = Arc::default();
+    let consumer = broker.consumer("OrderService").drain_timeout(Duration::from_secs(2)).build().await.unwrap();
+    let running = common::run(consumer, common::counting(calls));
+    broker.publisher().publish(&common::inventory_event("ITEM001", 1)).await.unwrap();
+    running.wait_for("the event is handled", Duration::from_secs(20), |s| s.processed == 1).await;
+    server.kill();
+    let started = std::time::Instant::now();
+    let stats = tokio::time::timeout(Duration::from_secs(60), running.stop())
+        .await
+        .unwrap_or_else(|_| panic!("the run had not returned 60 s after the shutdown"));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "the run took {took:?} to stop; drain timeout 2 s");
+    assert_eq!(stats.processed, 1, "{stats:?}");
+}
