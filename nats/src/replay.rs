@@ -150,13 +150,8 @@ impl Broker {
         if pending == 0 {
             return Ok(report);
         }
-        let mut batch = reader
-            .fetch()
-            .max_messages(pending)
-            .expires(Duration::from_secs(10))
-            .messages()
-            .await
-            .map_err(read)?;
+        let mut batch =
+            reader.fetch().max_messages(pending).expires(Duration::from_secs(10)).messages().await.map_err(read)?;
         let publisher = self.publisher();
         let mut seen = 0;
         while seen < pending {
