@@ -85,7 +85,7 @@ pub use runtime::{
     IntegralNumbers, MaskedValues, WireEvent,
 };
 pub use runtime::{
-    AccessPolicy, AccessRule, BadVersion, BoxError, Causation, CausationId, Cause, CloudCarriage, Command,
+    parse_json, AccessPolicy, AccessRule, BadVersion, BoxError, Causation, CausationId, Cause, CloudCarriage, Command,
     CommandContract, CommandDeadLetter, CommandId, CommandSet, Contract, ContractIdentity, ConversionError,
     CorrelationId, DeadLetter, DecodeError, Delivery, Disposition, Envelope, Error, ErrorInfo, EventContract, EventId,
     EventSet, EventStatus, EventType, Failure, IllegalTransition, InvalidPayload, Jitter, Member, Message, MessageKind,

@@ -464,6 +464,7 @@ fn refined_types_keep_typify_newtypes() {
     assert!(text(&out.stderr).contains("refined-types must be `true` or `false`"), "{}", text(&out.stderr));
 }
 
+/// What every billing crate of these tests has in its manifest; each test adds its own tables.
 const BILLING_MANIFEST: &str = r#"[package]
 name = "billing-events"
 version = "0.1.0"
@@ -479,8 +480,10 @@ serde_json = "1"
 
 [build-dependencies]
 events-codegen = { path = "../codegen" }
+"#;
 
-# The example is a service that also uses the shipped registry.
+/// The example is a service that also uses the shipped registry.
+const BILLING_BESIDE_SHIPPED: &str = r#"
 [dev-dependencies]
 events = { path = ".." }
 "#;
@@ -523,14 +526,14 @@ fn main() {
 
 /// A registry split by bounded context: a second crate with its own `schemas/` and the runtime of
 /// `events`, beside the shipped registry, in one service.
-/// A `billing-events` member of the copy `dir` with `manifest`, the build script and library of
-/// the README's recipe; its schemas and examples are the caller's.
-fn billing_crate(dir: &Path, manifest: &str) -> PathBuf {
+/// A `billing-events` member of the copy `dir`: [`BILLING_MANIFEST`] and the test's own `tables`,
+/// the build script and library of the README's recipe; its schemas and examples are the caller's.
+fn billing_crate(dir: &Path, tables: &str) -> PathBuf {
     let billing = dir.join("billing-events");
     for folder in ["src", "schemas", "examples"] {
         std::fs::create_dir_all(billing.join(folder)).unwrap();
     }
-    std::fs::write(billing.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(billing.join("Cargo.toml"), format!("{BILLING_MANIFEST}{tables}")).unwrap();
     std::fs::write(billing.join("build.rs"), BILLING_BUILD).unwrap();
     std::fs::write(billing.join("src/lib.rs"), BILLING_LIB).unwrap();
     let workspace = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
@@ -543,7 +546,7 @@ fn billing_crate(dir: &Path, manifest: &str) -> PathBuf {
 fn a_second_registry_crate_builds_beside_the_shipped_one() {
     let copy = copy_workspace();
     let dir = copy.path();
-    let billing = billing_crate(dir, BILLING_MANIFEST);
+    let billing = billing_crate(dir, BILLING_BESIDE_SHIPPED);
     std::fs::create_dir_all(billing.join("schemas/paymentReceivedSchema")).unwrap();
     let schema = PAYMENT_SCHEMA.replace("PaymentService", "BillingService");
     std::fs::write(billing.join("schemas/paymentReceivedSchema/1.0.json"), schema).unwrap();
@@ -560,25 +563,10 @@ fn a_second_registry_crate_builds_beside_the_shipped_one() {
 
 /// The billing crate of `tests/billing/`: its own schemas (a shared `Money`, two events and a
 /// command), its own access rules and schema ids.
-const BILLING_OVER_NATS_MANIFEST: &str = r#"[package]
-name = "billing-events"
-version = "0.1.0"
-edition = "2021"
-
-[package.metadata.events]
-base-uri = "https://schema-registry.example.com/billing"
-
+const BILLING_OVER_NATS: &str = r#"
 [package.metadata.events.access]
 services = ["AuditService", "BillingService", "OrderService"]
 operators = ["Operator"]
-
-[dependencies]
-events = { path = "..", default-features = false }
-serde = { version = "1", features = ["derive"] }
-serde_json = "1"
-
-[build-dependencies]
-events-codegen = { path = "../codegen" }
 
 # A service that also uses the shipped registry, over the transport.
 [dev-dependencies]
@@ -595,7 +583,7 @@ tokio = { version = "1", features = ["rt-multi-thread", "macros", "time", "sync"
 fn a_second_registry_crate_goes_over_nats_with_every_feature() {
     let copy = copy_workspace();
     let dir = copy.path();
-    let billing = billing_crate(dir, BILLING_OVER_NATS_MANIFEST);
+    let billing = billing_crate(dir, BILLING_OVER_NATS);
     copy_dir(&workspace().join("tests/billing/schemas"), &billing.join("schemas"));
     copy_dir(&workspace().join("tests/billing/examples"), &billing.join("examples"));
     let out = cargo(dir, &["run", "-q", "-p", "billing-events", "--example", "over_nats"]);

@@ -465,7 +465,7 @@ impl Config {
         let mut modules = Vec::new();
         let mut fallbacks = Vec::new();
         let mut partial = Vec::new();
-        let mut shared = generate::SharedTypes::default();
+        let mut seen = generate::Seen::default();
         for ((file, bundled), input) in ready.iter().zip(inputs) {
             let result = match &input {
                 Err(reason) => Err(generate::NoType::Unsupported(reason.clone())),
@@ -474,7 +474,7 @@ impl Config {
             // A document left to the validator may refer to vendored documents it must be served.
             let serve = bundled.validator_only.is_some() && !vendored.is_empty();
             let schema = (&bundled.schema, &bundled.origins);
-            match generate::schema_module(file, schema, result, serve, &registry.former_uris(file), &mut shared) {
+            match generate::schema_module(file, schema, result, serve, &registry.former_uris(file), &mut seen) {
                 Ok((tokens, fallback)) => {
                     modules.push(tokens);
                     match (fallback, input) {
@@ -496,7 +496,7 @@ impl Config {
         let upcasts = compat::upcasts(&registry, &bundles);
         let mut warnings = report.warnings();
         warnings.extend(notes);
-        let mut generated = generate::registry(&registry, modules, &shared, &upcasts, warnings, fallbacks);
+        let mut generated = generate::registry(&registry, modules, &seen.shared, &upcasts, warnings, fallbacks);
         generated.dispatch.extend(generate::vendored_tokens(&vendored));
         generated.partial = partial;
         Ok(generated)

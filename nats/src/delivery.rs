@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{AckKind, Message};
-use events::{DecodeError, ErrorInfo, Failure, Origin, RetryPolicy, SplitMix64};
+use events::{ErrorInfo, Failure, Origin, RetryPolicy, SplitMix64};
 use futures_util::FutureExt;
 
 use crate::dead_letter::{self, FailureLog, PoisonMessage};
@@ -150,7 +150,7 @@ pub(crate) async fn handle<R: events::Registry>(shared: &Shared, router: &Router
     let fast = guess.as_ref().map(|route| route.dispatch(&bytes, cx()));
     let dispatched = match fast {
         Some(Ok(dispatch)) => Ok(dispatch),
-        fast => match parse(&bytes) {
+        fast => match events::parse_json(&bytes) {
             Err(error) => Err(error),
             Ok(body) => {
                 let route = router.route(&body, shared.kind);
@@ -311,7 +311,7 @@ async fn dead_letter<R: events::Registry>(
     origin: &Origin,
     key: &str,
 ) {
-    let record = parse(bytes).and_then(|body| router.route(&body, shared.kind).record(body, attempts));
+    let record = events::parse_json(bytes).and_then(|body| router.route(&body, shared.kind).record(body, attempts));
     let out = match record {
         Ok((ids, value)) => {
             dead_letter::message_record(shared.kind, value, &ids, attempts, failures, origin, &shared.name)
@@ -335,15 +335,6 @@ async fn dead_letter<R: events::Registry>(
             answer(message, AckKind::Nak(Some(Duration::from_secs(1))), &shared.name).await;
         }
     }
-}
-
-/// The body as JSON, or why it is not: the one parse of a message off the fast path.
-fn parse(bytes: &[u8]) -> Result<serde_json::Value, DecodeError> {
-    serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax {
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })
 }
 
 async fn answer(message: &Message, kind: AckKind, consumer: &str) {

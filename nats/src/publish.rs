@@ -112,16 +112,15 @@ impl Outgoing {
     /// A message of registry `R` given as JSON (a dead-letter record's, say): decoded and
     /// validated first, then given the headers `event`/`command` would give it, for `subject`.
     pub fn from_json<R: Registry>(message: &serde_json::Value, subject: &str) -> Result<Self, events::DecodeError> {
-        let bytes = serde_json::to_vec(message).expect("a JSON value always serializes");
         let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
         let mut headers = HeaderMap::new();
         let (name, msg_id, body, schema) = if message.get("commandName").is_some() {
-            let command = R::Command::decode(&bytes)?;
+            let command = R::Command::decode_value(message.clone())?;
             headers.insert(names::KIND, "command");
             let body = serde_json::to_string(&command).expect("a command always serializes");
             (command.name(), command.message_id(), body, command.schema_ref())
         } else {
-            let event = R::Event::decode(&bytes)?;
+            let event = R::Event::decode_value(message.clone())?;
             headers.insert(names::KIND, "event");
             if let Some(t) = text(&message["eventType"]) {
                 headers.insert(names::EVENT_TYPE, t.as_str());

@@ -134,37 +134,13 @@ impl<M: Message> Route for Unrouted<M> {
 ///     });
 /// assert_eq!(router.len(), 2);
 /// ```
+#[derive(Clone, Default)]
 pub struct Router<R: Registry> {
     routes: HashMap<(&'static str, SchemaVersion), Arc<dyn Route>>,
     versions: HashMap<&'static str, Vec<SchemaVersion>>,
     any_event: Option<Arc<dyn Route>>,
     any_command: Option<Arc<dyn Route>>,
     _registry: PhantomData<fn() -> R>,
-}
-
-// By hand: derives would ask `R: Clone + Default`.
-impl<R: Registry> Clone for Router<R> {
-    fn clone(&self) -> Self {
-        Router {
-            routes: self.routes.clone(),
-            versions: self.versions.clone(),
-            any_event: self.any_event.clone(),
-            any_command: self.any_command.clone(),
-            _registry: PhantomData,
-        }
-    }
-}
-
-impl<R: Registry> Default for Router<R> {
-    fn default() -> Self {
-        Router {
-            routes: HashMap::new(),
-            versions: HashMap::new(),
-            any_event: None,
-            any_command: None,
-            _registry: PhantomData,
-        }
-    }
 }
 
 impl<R: Registry> std::fmt::Debug for Router<R> {

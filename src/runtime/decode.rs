@@ -105,7 +105,15 @@ pub struct Violation {
     pub message: String,
 }
 
-pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+/// A message's bytes as JSON; bytes that are not JSON are [`DecodeError::Syntax`], with the line
+/// and column. What every decoder reads first, and what a transport parses a message with to route
+/// it before decoding it from that parse ([`crate::Message::decode_value`]).
+///
+/// ```
+/// let err = events::parse_json(b"{ nope").unwrap_err();
+/// assert!(matches!(err, events::DecodeError::Syntax { line: 1, .. }), "{err}");
+/// ```
+pub fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
     serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax {
         line: e.line(),
         column: e.column(),

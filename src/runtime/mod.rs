@@ -32,7 +32,7 @@ pub use causation::{Causation, Cause};
 pub use cloudevents::{CloudEvent, ExtensionValue};
 pub use command::Command;
 pub use contract::{CommandContract, Contract, EventContract, InvalidPayload, PayloadSchema, TypedCheck};
-pub use decode::{DecodeError, RawCommand, RawEvent, Violation};
+pub use decode::{parse_json, DecodeError, RawCommand, RawEvent, Violation};
 pub use envelope::Envelope;
 pub use error::{BoxError, Error};
 #[doc(hidden)]

@@ -20,7 +20,7 @@ use crate::{
 /// assert!(Contracts::ACCESS.knows("OrderService"));
 /// assert_eq!(Contracts::schema_id("OrderCreatedEvent", events::SchemaVersion::new(1, 1)), Some(6));
 /// ```
-pub trait Registry: Sized + Send + Sync + 'static {
+pub trait Registry: Copy + Default + Send + Sync + 'static {
     /// Every event of the registry, decoded: the generated `AnyEvent`.
     type Event: EventSet<Registry = Self>;
     /// Every command of the registry, decoded: the generated `AnyCommand`.

@@ -4,9 +4,9 @@ mod make;
 mod pattern;
 
 use chrono::{SecondsFormat, Utc};
+use events::{Member, COMMAND_MEMBERS, EVENT_MEMBERS};
 use events_codegen::registry::{ContractKind, SchemaFile};
 use events_codegen::{Config, Inspection};
-use events::{Member, COMMAND_MEMBERS, EVENT_MEMBERS};
 use serde_json::{json, Map, Value};
 
 use crate::decode::{Decoder, Violation};

@@ -31,7 +31,8 @@ pub(super) fn glue(
     let (major, minor) = (r.version.major, r.version.minor);
     let tags = &c.tags;
     // Indented, in a raw string: readable in the generated code, and the same JSON value.
-    let schema_json = crate::embedded::raw_str(&serde_json::to_string_pretty(bundled).expect("a JSON value serializes"));
+    let schema_json =
+        crate::embedded::raw_str(&serde_json::to_string_pretty(bundled).expect("a JSON value serializes"));
     let description = c.description.as_deref().map(|d| format!(" {d}")).into_iter();
     let deprecated = deprecated(file);
     let deprecated = deprecated.iter();

@@ -28,6 +28,14 @@ use crate::registry::{Registry, SchemaFile};
 
 pub(crate) use shared::SharedTypes;
 
+/// What generating one schema module learns for the next ones: the shared types found so far,
+/// and the files' key orders, read once.
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub(crate) shared: SharedTypes,
+    orders: order::KeyOrders,
+}
+
 /// Generated tokens, one unit per schema version plus the registry-wide decoders.
 #[derive(Debug, Clone)]
 pub struct Generated {
@@ -141,20 +149,20 @@ pub(crate) fn schema_module(
     typified: Typified,
     vendored: bool,
     former_uris: &[String],
-    shared: &mut SharedTypes,
+    seen: &mut Seen,
 ) -> Result<(TokenStream, Option<String>), Diagnostic> {
     let payload = payload_name(&file.contract.name);
     let ident = format_ident!("{payload}");
     let (types, fallback) =
         match typified.and_then(|text| payload::payload_tokens(&text, &payload, &file.contract.name, bundled)) {
             Ok(mut types) => {
-                order::schema_order(&mut types, &payload, (&file.display, &file.source), origins);
+                seen.orders.apply(&mut types, &payload, (&file.display, &file.source), origins);
                 // Checked on its typed form where every keyword has a typed check; through the
                 // validator otherwise (the trait's default says "not checked").
                 let check = validate::tokens(bundled, &types, &payload)
                     .unwrap_or_else(|| quote! { impl crate::TypedCheck for #ident {} });
                 // After the checks, which read the shared types' fields.
-                shared.take(&mut types, origins, &file.display);
+                seen.shared.take(&mut types, origins, &file.display);
                 (quote! { #types #check }, None)
             }
             Err(NoType::Unsupported(reason)) => {

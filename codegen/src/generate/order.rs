@@ -78,34 +78,48 @@ fn key_orders(source: &str) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// Puts the fields of the payload struct (`payload`, written in `own`, shown as `own_display`)
-/// and of each definition's struct (`origins`) in the order their `properties` were written.
-pub(super) fn schema_order(
-    file: &mut syn::File,
-    payload: &str,
-    (own_display, own): (&str, &str),
-    origins: &BTreeMap<String, Origin>,
-) {
-    // Each file's text is read once, however many definitions come from it.
-    let mut texts: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let places = std::iter::once((payload.to_string(), own_display, own, ""))
-        .chain(origins.iter().map(|(k, o)| (k.clone(), o.display.as_str(), o.source.as_str(), o.pointer.as_str())));
-    for (name, display, text, pointer) in places {
-        let orders = texts.entry(display).or_insert_with(|| key_orders(text));
-        if let Some(keys) = orders.get(&format!("{pointer}/properties")) {
-            wanted.insert(name, keys.clone());
-        }
+/// Each file's key orders, read once per build however many schemas use the file.
+#[derive(Default)]
+pub(crate) struct KeyOrders {
+    by_file: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+impl KeyOrders {
+    /// The `properties` keys, in order, of the schema at `pointer` in file `display`.
+    fn properties(&mut self, display: &str, text: &str, pointer: &str) -> Option<&Vec<String>> {
+        let orders = self.by_file.entry(display.to_string()).or_insert_with(|| key_orders(text));
+        orders.get(&format!("{pointer}/properties"))
     }
-    for item in &mut file.items {
-        let syn::Item::Struct(s) = item else { continue };
-        let Some(keys) = wanted.get(&s.ident.to_string()) else { continue };
-        let syn::Fields::Named(fields) = &mut s.fields else { continue };
-        let position = |f: &syn::Field| keys.iter().position(|k| *k == super::json_name(f)).unwrap_or(usize::MAX);
-        let mut sorted: Vec<syn::Field> = std::mem::take(&mut fields.named).into_iter().collect();
-        // Stable: fields the schema does not name (an open object's rest) stay last, as they were.
-        sorted.sort_by_key(position);
-        fields.named = sorted.into_iter().collect();
+
+    /// Puts the fields of the payload struct (`payload`, written in `own`, shown as
+    /// `own_display`) and of each definition's struct (`origins`) in the order their `properties`
+    /// were written.
+    pub(crate) fn apply(
+        &mut self,
+        file: &mut syn::File,
+        payload: &str,
+        (own_display, own): (&str, &str),
+        origins: &BTreeMap<String, Origin>,
+    ) {
+        let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let places = std::iter::once((payload, own_display, own, "")).chain(
+            origins.iter().map(|(k, o)| (k.as_str(), o.display.as_str(), o.source.as_str(), o.pointer.as_str())),
+        );
+        for (name, display, text, pointer) in places {
+            if let Some(keys) = self.properties(display, text, pointer) {
+                wanted.insert(name.to_string(), keys.clone());
+            }
+        }
+        for item in &mut file.items {
+            let syn::Item::Struct(s) = item else { continue };
+            let Some(keys) = wanted.get(&s.ident.to_string()) else { continue };
+            let syn::Fields::Named(fields) = &mut s.fields else { continue };
+            let position = |f: &syn::Field| keys.iter().position(|k| *k == super::json_name(f)).unwrap_or(usize::MAX);
+            let mut sorted: Vec<syn::Field> = std::mem::take(&mut fields.named).into_iter().collect();
+            // Stable: fields the schema does not name (an open object's rest) stay last, as they were.
+            sorted.sort_by_key(position);
+            fields.named = sorted.into_iter().collect();
+        }
     }
 }
 

@@ -211,7 +211,7 @@ impl<P: EventContract> Envelope<P> {
     /// assert_eq!(OrderCreatedEvent::from_cloud_event(cloud).unwrap(), event);
     /// ```
     pub fn to_cloud_event(&self) -> CloudEvent {
-        from_envelope_json(serde_json::to_value(self).expect("an envelope always serializes"))
+        of_message(self)
     }
 
     /// The event a CloudEvent carries, checked as [`Envelope::from_json`] checks an envelope;
@@ -238,7 +238,7 @@ impl<P: EventContract> Envelope<P> {
     }
 }
 
-/// Any event of a registry as a CloudEvent ([`crate::EventSet::to_cloud_event`]).
+/// An event, one contract's or any of a registry's, as a CloudEvent.
 pub(crate) fn of_message<E: Serialize>(event: &E) -> CloudEvent {
     from_envelope_json(serde_json::to_value(event).expect("an envelope always serializes"))
 }
