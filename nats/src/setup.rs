@@ -111,6 +111,18 @@ impl BrokerConfig {
         self.service.as_deref()
     }
 
+    /// How long the broker recognises a `Nats-Msg-Id` it stored (set with
+    /// [`BrokerConfig::duplicate_window`]).
+    pub fn duplicate_window_length(&self) -> Duration {
+        self.duplicate_window
+    }
+
+    /// How long a publish retries before it hands the message back (set with
+    /// [`BrokerConfig::publish_deadline`]).
+    pub fn publish_deadline_length(&self) -> Duration {
+        self.publish_deadline
+    }
+
     /// Refuses settings that could lose or double a message.
     pub fn check(&self) -> Result<(), SetupError> {
         if self.publish_deadline >= self.duplicate_window {
