@@ -30,6 +30,7 @@ use crate::now_ms;
 pub struct Wakeups(Pin<Box<dyn Stream<Item = Result<(), String>> + Send>>);
 
 impl Wakeups {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn new(stream: impl Stream<Item = Result<(), String>> + Send + 'static) -> Self {
         Wakeups(Box::pin(stream))
     }
