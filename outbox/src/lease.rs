@@ -30,6 +30,17 @@ struct Inner<DB: Backend> {
     valid_until: watch::Sender<Option<Instant>>,
 }
 
+impl<DB: Backend> Inner<DB> {
+    /// Receivers hear of a lease taken or lost, not of each renewal.
+    fn set(&self, until: Option<Instant>) {
+        self.valid_until.send_if_modified(|v| {
+            let changed = v.is_some() != until.is_some();
+            *v = until;
+            changed
+        });
+    }
+}
+
 impl<DB: Backend> Lease<DB> {
     pub fn new(outbox: Outbox<DB>, pool: sqlx::Pool<DB>, holder: String, ttl: Duration) -> Self {
         let (valid_until, _) = watch::channel(None);
@@ -59,14 +70,14 @@ impl<DB: Backend> Lease<DB> {
                         tracing::info!(outbox = %sql.outbox, holder = %i.holder, "relay active: lease taken");
                     }
                     was_held = true;
-                    i.valid_until.send_replace(Some(asked + i.ttl - i.ttl / 5));
+                    i.set(Some(asked + i.ttl - i.ttl / 5));
                 }
                 Ok(false) => {
                     if was_held {
                         tracing::warn!(outbox = %sql.outbox, holder = %i.holder, "relay standby: the lease passed to another instance");
                     }
                     was_held = false;
-                    i.valid_until.send_replace(None);
+                    i.set(None);
                 }
                 // The lease lapses on its own if this goes on; the relay stops publishing then.
                 Err(e) => tracing::warn!(outbox = %sql.outbox, holder = %i.holder, error = %e, "cannot renew the relay's lease"),
@@ -77,8 +88,8 @@ impl<DB: Backend> Lease<DB> {
                 _ = tokio::time::sleep(next) => {}
                 _ = stop.changed() => {}
             }
-            if !self.valid() && i.valid_until.borrow().is_some() {
-                i.valid_until.send_replace(None);
+            if !self.valid() {
+                i.set(None);
             }
         }
     }
