@@ -69,7 +69,7 @@
 //! under [`BrokerConfig::service`]: a consumer the registry does not allow is refused before the
 //! broker is asked, and a publish the broker refuses fails at once as [`PublishErrorKind::Forbidden`].
 //!
-//! The example `scenario` (`cargo run -p events-nats --example scenario`) runs the whole of the
+//! The example `scenario` (`cargo run -p events-outbox --example scenario`) runs the whole of the
 //! specification's scenario against a server of its own. It runs with the registry's access rules enforced.
 
 #![warn(missing_docs)]

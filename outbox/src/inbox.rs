@@ -141,7 +141,7 @@ impl<DB: Backend> Inbox<DB> {
         let sql = &self.outbox.inner.sql;
         let cutoff = now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
         DB::ops()
-            .execute_one(&self.pool, &sql.inbox_purge, cutoff)
+            .inbox_purge(&self.pool, sql, &self.consumer, cutoff)
             .await
             .map_err(|e| database(format!("{}: deleting old records", self.outbox.tables().inbox_table()), e))
     }

@@ -86,7 +86,8 @@ impl<DB: Backend> Lease<DB> {
             let next = i.ttl / 3;
             tokio::select! {
                 _ = tokio::time::sleep(next) => {}
-                _ = stop.changed() => {}
+                // The relay's handle is gone (dropped, as in a crash): stop renewing.
+                changed = stop.changed() => if changed.is_err() { return },
             }
             if !self.valid() {
                 i.set(None);

@@ -43,3 +43,8 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
+
+/// The reference (docs/outbox.md), whose examples run as doctests.
+#[doc = include_str!("../../docs/outbox.md")]
+#[cfg(doctest)]
+pub struct ReferenceDoctests;

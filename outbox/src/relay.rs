@@ -251,11 +251,12 @@ struct Worker<DB: Backend> {
     counters: Arc<Counters>,
 }
 
-/// One row's fate in a pass.
+/// A row a key's chain stopped at.
 enum Outcome {
-    Published { seq: i64, stream_sequence: u64, duplicate: bool },
     Parked { seq: i64, reason: String },
     Failed { seq: i64, reason: String },
+    /// The lease was lost: the rest is the next holder's.
+    Stopped,
 }
 
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -265,7 +266,8 @@ impl<DB: Backend> Worker<DB> {
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let outbox = self.b.outbox.inner.sql.outbox.clone();
         let mut held = self.lease.watch();
-        let keeper = tokio::spawn(self.lease.clone().keep(stop.clone()));
+        // Aborted with this task, whichever way it ends.
+        let keeper = AbortOnDrop(tokio::spawn(self.lease.clone().keep(stop.clone())));
         let mut wakeups: Option<Wakeups> = None;
         let mut backoff = BACKOFF_MIN;
         let mut purged = Instant::now();
@@ -287,14 +289,15 @@ impl<DB: Backend> Worker<DB> {
                 }
             }
             let wait = match self.pass().await {
-                Ok(Pass { rows, retry }) => {
+                Ok(Pass { rows, retry, more }) => {
+                    tracing::trace!(%outbox, rows, "relay pass");
                     if retry {
+                        let wait = backoff;
                         backoff = (backoff * 2).min(BACKOFF_MAX);
-                        Some(backoff)
+                        Some(wait)
                     } else {
                         backoff = BACKOFF_MIN;
-                        // A full batch: more is waiting, no need to sleep.
-                        (rows < self.b.batch).then_some(self.b.poll)
+                        (!more).then_some(self.b.poll)
                     }
                 }
                 Err(e) => {
@@ -339,23 +342,61 @@ impl<DB: Backend> Worker<DB> {
                 },
             }
         }
-        keeper.abort();
+        drop(keeper);
         self.counters.active.store(false, Ordering::Relaxed);
         self.lease.release().await;
     }
 
-    /// One look at the table: publishes what is pending, marks what the broker stored.
-    async fn pass(&self) -> Result<Pass, Error> {
+    /// The pending rows, oldest first: all of them (`after: None`), or those after `seq` (a
+    /// prefetch while the batch before it publishes).
+    async fn select(&self, after: Option<i64>) -> Result<Vec<Pending>, Error> {
         let sql = &self.b.outbox.inner.sql;
         let limit = i64::try_from(self.b.batch).unwrap_or(i64::MAX);
-        let rows = DB::ops()
-            .pending(&self.b.pool, sql, limit)
+        DB::ops()
+            .pending(&self.b.pool, sql, after.unwrap_or(-1), limit)
             .await
-            .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))?;
-        let count = rows.len();
-        if rows.is_empty() {
-            return Ok(Pass { rows: 0, retry: false });
+            .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))
+    }
+
+    /// Publishes what is pending, batch after batch. Each batch starts with every pending row in
+    /// view (a full scan, so that a transaction that committed late is in it); while a full
+    /// batch publishes, the next one is read (rows after it), up to [`FULL_SCAN_EVERY`] batches.
+    /// Anything short of every row stored drops the read-ahead: the next look is a full scan.
+    async fn pass(&self) -> Result<Pass, Error> {
+        let mut rows = self.select(None).await?;
+        let mut total = 0;
+        for batch in 1.. {
+            let count = rows.len();
+            if count == 0 {
+                return Ok(Pass { rows: total, retry: false, more: false });
+            }
+            total += count;
+            let last = rows[count - 1].seq;
+            let full = count == self.b.batch;
+            let read_ahead = async {
+                match full && batch < FULL_SCAN_EVERY {
+                    true => Some(self.select(Some(last)).await),
+                    false => None,
+                }
+            };
+            let (published, next) = tokio::join!(self.publish(rows), read_ahead);
+            match published? {
+                Batch::Stored => {}
+                Batch::Stopped { retry } => return Ok(Pass { rows: total, retry, more: false }),
+            }
+            match next {
+                Some(next) => rows = next?,
+                None => return Ok(Pass { rows: total, retry: false, more: full }),
+            }
         }
+        unreachable!("the loop returns")
+    }
+
+    /// Publishes one batch, its keys side by side, and marks rows published as the broker
+    /// acknowledges them (in groups, while the rest publishes): a row stays unmarked for the time
+    /// of one mark, not for the batch's slowest key.
+    async fn publish(&self, rows: Vec<Pending>) -> Result<Batch, Error> {
+        let sql = &self.b.outbox.inner.sql;
         // Rows by ordering key, each key's in `seq` order, keys in the order of their first row.
         let mut keys: HashMap<String, usize> = HashMap::new();
         let mut chains: Vec<Vec<Pending>> = Vec::new();
@@ -366,22 +407,43 @@ impl<DB: Backend> Worker<DB> {
             });
             chains[i].push(row);
         }
-        let outcomes: Vec<Vec<Outcome>> =
-            futures_util::stream::iter(chains).map(|c| self.chain(c)).buffer_unordered(self.b.in_flight).collect().await;
-
-        let mut done = Vec::new();
-        let mut retry = false;
-        let mut parked = Vec::new();
-        for outcome in outcomes.into_iter().flatten() {
-            match outcome {
-                Outcome::Published { seq, stream_sequence, duplicate } => {
-                    self.counters.published.fetch_add(1, Ordering::Relaxed);
-                    if duplicate {
-                        self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
-                    }
-                    done.push(serde_json::json!([seq, stream_sequence]));
+        let (stored_tx, mut stored) = tokio::sync::mpsc::unbounded_channel();
+        let publishing = async move {
+            let tx = &stored_tx;
+            futures_util::stream::iter(chains)
+                .map(|c| self.chain(c, tx))
+                .buffer_unordered(self.b.in_flight)
+                .collect::<Vec<Vec<Outcome>>>()
+                .await
+        };
+        let marking = async {
+            let mut result = Ok(());
+            while let Some(first) = stored.recv().await {
+                let mut done = vec![first];
+                while let Ok(more) = stored.try_recv() {
+                    done.push(more);
                 }
-                Outcome::Parked { seq, reason } => parked.push((seq, reason)),
+                if result.is_ok() {
+                    result = self.mark(done).await;
+                }
+            }
+            result
+        };
+        let (outcomes, marked) = tokio::join!(publishing, marking);
+        marked?;
+        let mut retry = false;
+        let mut clean = true;
+        for outcome in outcomes.into_iter().flatten() {
+            clean = false;
+            match outcome {
+                Outcome::Parked { seq, reason } => {
+                    tracing::error!(outbox = %sql.outbox, seq, reason = %reason, "row parked: the broker refused it for good");
+                    DB::ops()
+                        .park(&self.b.pool, sql, seq, &reason, now_ms())
+                        .await
+                        .map_err(|e| database(format!("{}: parking row {seq}", sql.outbox), e))?;
+                    self.counters.parked.fetch_add(1, Ordering::Relaxed);
+                }
                 Outcome::Failed { seq, reason } => {
                     retry = true;
                     self.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -390,61 +452,79 @@ impl<DB: Backend> Worker<DB> {
                         tracing::debug!(outbox = %sql.outbox, seq, error = %e, "cannot record a failed attempt");
                     }
                 }
+                Outcome::Stopped => {}
             }
         }
-        if !done.is_empty() {
-            let keep = (!self.b.retention.is_zero()).then(now_ms);
-            let marked = serde_json::Value::Array(done).to_string();
-            DB::ops()
-                .mark(&self.b.pool, sql, marked, keep)
-                .await
-                .map_err(|e| database(format!("{}: marking published rows", sql.outbox), e))?;
-        }
-        for (seq, reason) in parked {
-            tracing::error!(outbox = %sql.outbox, seq, reason = %reason, "row parked: the broker refused it for good");
-            DB::ops()
-                .park(&self.b.pool, sql, seq, &reason, now_ms())
-                .await
-                .map_err(|e| database(format!("{}: parking row {seq}", sql.outbox), e))?;
-            self.counters.parked.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(Pass { rows: count, retry })
+        Ok(if clean { Batch::Stored } else { Batch::Stopped { retry } })
+    }
+
+    /// Marks `done` (`(seq, stream sequence)`) published, or deletes them.
+    async fn mark(&self, done: Vec<(i64, u64)>) -> Result<(), Error> {
+        let sql = &self.b.outbox.inner.sql;
+        let keep = (!self.b.retention.is_zero()).then(now_ms);
+        let marked = serde_json::to_string(&done).expect("numbers always serialize");
+        DB::ops()
+            .mark(&self.b.pool, sql, marked, keep)
+            .await
+            .map(drop)
+            .map_err(|e| database(format!("{}: marking published rows", sql.outbox), e))
     }
 
     /// The rows of one key, one after the other; it stops at the first that is not stored, so
-    /// that none overtakes it.
-    async fn chain(&self, rows: Vec<Pending>) -> Vec<Outcome> {
-        let mut outcomes = Vec::with_capacity(rows.len());
+    /// that none overtakes it. Stored rows go to `stored` as they are acknowledged; what is
+    /// returned is the rest.
+    async fn chain(&self, rows: Vec<Pending>, stored: &tokio::sync::mpsc::UnboundedSender<(i64, u64)>) -> Vec<Outcome> {
         for row in rows {
             if !self.lease.valid() {
-                break;
+                return vec![Outcome::Stopped];
             }
             let seq = row.seq;
             let message = match row.to_outgoing() {
                 Ok(m) => m,
-                Err(reason) => {
-                    outcomes.push(Outcome::Parked { seq, reason });
-                    break;
-                }
+                Err(reason) => return vec![Outcome::Parked { seq, reason }],
             };
             match self.publisher.publish_outgoing(message).await {
-                Ok(p) => outcomes.push(Outcome::Published { seq, stream_sequence: p.sequence, duplicate: p.duplicate }),
+                Ok(p) => {
+                    self.counters.published.fetch_add(1, Ordering::Relaxed);
+                    if p.duplicate {
+                        self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let _ = stored.send((seq, p.sequence));
+                }
                 Err(e) if matches!(e.kind(), PublishErrorKind::Forbidden | PublishErrorKind::Rejected) => {
-                    outcomes.push(Outcome::Parked { seq, reason: e.to_string() });
-                    break;
+                    return vec![Outcome::Parked { seq, reason: e.to_string() }];
                 }
-                Err(e) => {
-                    outcomes.push(Outcome::Failed { seq, reason: e.to_string() });
-                    break;
-                }
+                Err(e) => return vec![Outcome::Failed { seq, reason: e.to_string() }],
             }
         }
-        outcomes
+        Vec::new()
     }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How many batches in a row may be read ahead before a full scan looks again at every pending
+/// row: the bound on how long a late commit waits under a sustained load.
+const FULL_SCAN_EVERY: usize = 10;
+
+/// How a batch ended.
+enum Batch {
+    /// Every row stored.
+    Stored,
+    /// A key stopped short (parked, failed, the lease lost); `retry`: after a backoff.
+    Stopped { retry: bool },
 }
 
 struct Pass {
     rows: usize,
     /// Something failed and is retried after a backoff.
     retry: bool,
+    /// More is pending: look again at once.
+    more: bool,
 }

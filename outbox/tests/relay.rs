@@ -232,3 +232,29 @@ async fn postgres_restarted_under_the_relay_loses_and_doubles_nothing() {
     assert_eq!(stats.published, 600, "{stats:?}");
     common::assert_each_once_in_order(&broker, &expected).await;
 }
+
+/// A relay dropped without `shutdown` (as a crash leaves it): its lease is no longer renewed, and
+/// another instance takes over once it expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_relay_is_taken_over_once_its_lease_expires() {
+    let server = common::server();
+    let broker = common::broker(&server).await;
+    let (pool, _keep) = Sqlite::open().await;
+    let outbox = Outbox::<Sqlite>::default();
+    let lease = Duration::from_secs(1);
+    let first = outbox.relay(pool.clone(), broker.clone()).instance("first").lease_ttl(lease).start().unwrap();
+    common::wait_until("the first relay is active", Duration::from_secs(30), || async { first.stats().active }).await;
+    let second = outbox.relay(pool.clone(), broker.clone()).instance("second").lease_ttl(lease).start().unwrap();
+    drop(first);
+    let dropped = Instant::now();
+    common::wait_until("the second relay takes over", Duration::from_secs(30), || async { second.stats().active }).await;
+    println!("taken over {:?} after the drop", dropped.elapsed());
+    let mut tx = pool.begin().await.unwrap();
+    outbox.enqueue(&mut tx, &stock("ITEM-1", 1)).await.unwrap();
+    tx.commit().await.unwrap();
+    common::wait_until("the second relay publishes", Duration::from_secs(30), || async {
+        common::stored(&broker).await == 1
+    })
+    .await;
+    assert_eq!(second.shutdown().await.published, 1);
+}

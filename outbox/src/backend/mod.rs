@@ -124,14 +124,19 @@ pub trait Ops<DB: sqlx::Database>: Send + Sync {
         name: &'a str,
         now: i64,
     ) -> Fut<'a, bool>;
-    fn pending<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, limit: i64) -> Fut<'a, Vec<Pending>>;
+    /// Up to `limit` unpublished, unparked rows after `after`, of keys with no parked row.
+    fn pending<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, after: i64, limit: i64)
+        -> Fut<'a, Vec<Pending>>;
     /// Marks `[[seq, stream sequence], …]` published at `now`, or deletes them (`None`).
     fn mark<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, done: String, now: Option<i64>) -> Fut<'a, u64>;
     fn park<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, seq: i64, reason: &'a str, now: i64) -> Fut<'a, ()>;
     fn fail<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, seq: i64, reason: &'a str) -> Fut<'a, ()>;
     fn backlog<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements) -> Fut<'a, Counts>;
     fn parked<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements) -> Fut<'a, Vec<ParkedRow>>;
-    /// Runs `sql` (retry, discard, purge, inbox purge) with one integer; rows affected.
+    /// Deletes `consumer`'s inbox records older than `cutoff`.
+    fn inbox_purge<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, consumer: &'a str, cutoff: i64)
+        -> Fut<'a, u64>;
+    /// Runs `sql` (retry, discard, purge) with one integer; rows affected.
     fn execute_one<'a>(&self, pool: &'a sqlx::Pool<DB>, sql: &'a Arc<str>, value: i64) -> Fut<'a, u64>;
     /// Takes or renews the lease for `ttl_ms`: whether `holder` holds it now.
     fn lease_acquire<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, holder: &'a str, ttl_ms: i64)
@@ -207,11 +212,12 @@ macro_rules! ops {
                 &self,
                 pool: &'a sqlx::Pool<$db>,
                 s: &'a $crate::backend::Statements,
+                after: i64,
                 limit: i64,
             ) -> $crate::backend::Fut<'a, Vec<$crate::backend::Pending>> {
                 use sqlx::Row;
                 Box::pin(async move {
-                    let rows = sqlx::query(sql(&s.pending)).bind(limit).fetch_all(pool).await?;
+                    let rows = sqlx::query(sql(&s.pending)).bind(after).bind(limit).fetch_all(pool).await?;
                     rows.iter()
                         .map(|r| {
                             Ok($crate::backend::Pending {
@@ -306,6 +312,19 @@ macro_rules! ops {
                             })
                         })
                         .collect()
+                })
+            }
+
+            fn inbox_purge<'a>(
+                &self,
+                pool: &'a sqlx::Pool<$db>,
+                s: &'a $crate::backend::Statements,
+                consumer: &'a str,
+                cutoff: i64,
+            ) -> $crate::backend::Fut<'a, u64> {
+                Box::pin(async move {
+                    let done = sqlx::query(sql(&s.inbox_purge)).bind(consumer).bind(cutoff).execute(pool).await?;
+                    Ok(done.rows_affected())
                 })
             }
 

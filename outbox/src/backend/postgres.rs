@@ -28,7 +28,7 @@ impl Backend for Postgres {
             pending: r("SELECT seq, msg_id, name, subject, headers, body, ordering_key FROM {outbox} AS o \
                  WHERE published_at IS NULL AND parked_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM {outbox} AS p WHERE p.parked_at IS NOT NULL AND p.ordering_key = o.ordering_key) \
-                 ORDER BY seq LIMIT $1"),
+                 AND seq > $1 ORDER BY seq LIMIT $2"),
             mark: r("UPDATE {outbox} AS o SET published_at = $1, stream_sequence = (j ->> 1)::bigint \
                  FROM jsonb_array_elements($2::jsonb) AS j WHERE o.seq = (j ->> 0)::bigint"),
             delete: r("DELETE FROM {outbox} WHERE seq IN \
@@ -55,7 +55,7 @@ impl Backend for Postgres {
             lease_release: r("DELETE FROM {relay} WHERE outbox = $1 AND holder = $2"),
             inbox_claim: r("INSERT INTO {inbox} (consumer, message_id, name, processed_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING"),
-            inbox_purge: r("DELETE FROM {inbox} WHERE processed_at < $1"),
+            inbox_purge: r("DELETE FROM {inbox} WHERE consumer = $1 AND processed_at < $2"),
             migrations_table: r("CREATE TABLE IF NOT EXISTS {migrations} (version BIGINT PRIMARY KEY, \
                  description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)"),
             migrations_applied: r("SELECT version, checksum FROM {migrations} ORDER BY version"),

@@ -26,7 +26,7 @@ impl Backend for Sqlite {
             pending: r("SELECT seq, msg_id, name, subject, headers, body, ordering_key FROM {outbox} AS o \
                  WHERE published_at IS NULL AND parked_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM {outbox} AS p WHERE p.parked_at IS NOT NULL AND p.ordering_key = o.ordering_key) \
-                 ORDER BY seq LIMIT $1"),
+                 AND seq > $1 ORDER BY seq LIMIT $2"),
             mark: r("UPDATE {outbox} SET published_at = $1, stream_sequence = j.value ->> 1 \
                  FROM json_each($2) AS j WHERE {outbox}.seq = j.value ->> 0"),
             delete: r("DELETE FROM {outbox} WHERE seq IN (SELECT value ->> 0 FROM json_each($1))"),
@@ -52,7 +52,7 @@ impl Backend for Sqlite {
             lease_release: r("DELETE FROM {relay} WHERE outbox = $1 AND holder = $2"),
             inbox_claim: r("INSERT INTO {inbox} (consumer, message_id, name, processed_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING"),
-            inbox_purge: r("DELETE FROM {inbox} WHERE processed_at < $1"),
+            inbox_purge: r("DELETE FROM {inbox} WHERE consumer = $1 AND processed_at < $2"),
             migrations_table: r("CREATE TABLE IF NOT EXISTS {migrations} (version INTEGER PRIMARY KEY, \
                  description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)"),
             migrations_applied: r("SELECT version, checksum FROM {migrations} ORDER BY version"),

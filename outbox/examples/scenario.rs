@@ -6,12 +6,17 @@
 //! - a malformed message lands in the dead-letter stream, with its reason;
 //! - `CreateOrderCommand` → `OrderCreatedEvent` → `SendOrderConfirmationCommand` crosses the
 //!   broker, each step published by the service that handled the one before, ids intact;
+//! - OrderService handles the command through its inbox: it stores the order and enqueues
+//!   `OrderCreatedEvent` in one database transaction, with the command's processed-mark; its
+//!   relay publishes the event once that transaction has committed (SQLite in a temporary folder,
+//!   or PostgreSQL when `DATABASE_URL` is set);
 //! - with the registry's access rules enforced by the broker: every service connects as itself,
 //!   reads only what the registry lets it read, and a publish it may not make is refused.
 //!
 //! ```sh
-//! cargo run -p events-nats --example scenario              # starts a nats-server of its own, secured
-//! NATS_URL=nats://127.0.0.1:4222 NATS_CREDENTIALS=/run/secrets/events cargo run -p events-nats --example scenario
+//! cargo run -p events-outbox --example scenario              # starts a nats-server of its own, secured
+//! NATS_URL=nats://127.0.0.1:4222 NATS_CREDENTIALS=/run/secrets/events cargo run -p events-outbox --example scenario
+//! DATABASE_URL=postgres://localhost/orders cargo run -p events-outbox --features postgres --example scenario
 //! ```
 //!
 //! Against a server of its own, it writes fresh credentials to a private temporary folder and
@@ -31,6 +36,8 @@ use events::order_created_schema::{self, OrderCreatedEvent, OrderCreatedEventPay
 use events::send_order_confirmation_schema::{SendOrderConfirmationCommand, SendOrderConfirmationCommandPayload};
 use events::{Jitter, Metadata, RetryPolicy};
 use events_nats::{Broker, BrokerConfig, Delivered, LocalServer, PublishErrorKind, Publisher, Router, Secrets};
+use events_nats::async_nats;
+use events_outbox::{Backend, Inbox, Inboxed, Outbox};
 use tokio::sync::watch;
 
 /// What the scenario waits for, one flag each.
@@ -57,13 +64,69 @@ impl Progress {
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
+    if let Err(e) = with_database().await {
         eprintln!("scenario failed: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+type BoxError = Box<dyn std::error::Error>;
+
+/// OrderService's database: PostgreSQL at `DATABASE_URL`, or SQLite in a temporary folder.
+async fn with_database() -> Result<(), BoxError> {
+    match std::env::var("DATABASE_URL") {
+        #[cfg(feature = "postgres")]
+        Ok(url) => run(sqlx::PgPool::connect(&url).await?, "PostgreSQL").await,
+        #[cfg(not(feature = "postgres"))]
+        Ok(_) => Err("DATABASE_URL names PostgreSQL: run with --features postgres".into()),
+        Err(_) => {
+            let dir = std::env::temp_dir().join(format!("events-scenario-orders-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let _remove = RemoveOnDrop(dir.clone());
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(dir.join("orders.db"))
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            run(sqlx::SqlitePool::connect_with(options).await?, "SQLite").await
+        }
+    }
+}
+
+/// The one query of OrderService's own, in each database's terms.
+trait Orders: Backend {
+    fn create_table(pool: &sqlx::Pool<Self>) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+    fn insert<'a>(
+        conn: &'a mut Self::Connection,
+        order: &'a str,
+        customer: &'a str,
+        total: f64,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a;
+}
+
+const CREATE_ORDERS: &str =
+    "CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, total DOUBLE PRECISION NOT NULL)";
+const INSERT_ORDER: &str = "INSERT INTO orders (order_id, customer_id, total) VALUES ($1, $2, $3)";
+
+impl Orders for sqlx::Sqlite {
+    async fn create_table(pool: &sqlx::Pool<Self>) -> Result<(), sqlx::Error> {
+        sqlx::query(CREATE_ORDERS).execute(pool).await.map(drop)
+    }
+    async fn insert<'a>(conn: &'a mut Self::Connection, order: &'a str, customer: &'a str, total: f64) -> Result<(), sqlx::Error> {
+        sqlx::query(INSERT_ORDER).bind(order).bind(customer).bind(total).execute(conn).await.map(drop)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Orders for sqlx::Postgres {
+    async fn create_table(pool: &sqlx::Pool<Self>) -> Result<(), sqlx::Error> {
+        sqlx::query(CREATE_ORDERS).execute(pool).await.map(drop)
+    }
+    async fn insert<'a>(conn: &'a mut Self::Connection, order: &'a str, customer: &'a str, total: f64) -> Result<(), sqlx::Error> {
+        sqlx::query(INSERT_ORDER).bind(order).bind(customer).bind(total).execute(conn).await.map(drop)
+    }
+}
+
+async fn run<DB: Orders>(pool: sqlx::Pool<DB>, database: &str) -> Result<(), BoxError> {
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     }
@@ -134,13 +197,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             async { Ok::<_, String>(()) }
         }
     });
-    let order_commands = Router::new().on({
-        let (p, publisher) = (progress_tx.clone(), services.order.publisher());
-        move |c: Delivered<CreateOrderCommand>| {
-            let (p, publisher) = (p.clone(), publisher.clone());
-            async move { create_order(&publisher, c, &p).await }
+    // OrderService's database: its orders, its outbox and its inbox, in one transaction per command.
+    let outbox = Outbox::<DB>::default();
+    outbox.migrate(&pool).await?;
+    DB::create_table(&pool).await?;
+    let relay = outbox.relay(pool.clone(), services.order.clone()).instance("OrderService").start()?;
+    say("OrderService", format!("outbox and inbox on {database}; its relay publishes what commits"));
+    let inbox = Inbox::new(&outbox, pool.clone(), "OrderService");
+    let order_commands = Router::new().on(inbox.handler({
+        let p = progress_tx.clone();
+        move |c: Inboxed<DB, CreateOrderCommand>| {
+            let p = p.clone();
+            async move { create_order(c, &p).await }
         }
-    });
+    }));
 
     // Retries wait between half and all of 400 ms, 800 ms, … (equal jitter); five attempts.
     let retry = RetryPolicy::new(5, Duration::from_millis(400), Duration::from_secs(5)).with_jitter(Jitter::Equal);
@@ -291,6 +361,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     for run in runs {
         run.await?;
     }
+    let relayed = relay.shutdown().await;
+    say("OrderService", format!("relay stopped: {} published, {} parked", relayed.published, relayed.parked));
     match finished {
         Ok(true) => {
             say("scenario", "every service has handled everything".to_string());
@@ -326,9 +398,8 @@ fn say(who: &str, what: String) {
     println!("[{t:>6.3}s] {who:<21} {what}");
 }
 
-async fn create_order(
-    publisher: &Publisher,
-    command: Delivered<CreateOrderCommand>,
+async fn create_order<DB: Orders>(
+    command: Inboxed<DB, CreateOrderCommand>,
     progress: &watch::Sender<Progress>,
 ) -> Result<(), String> {
     let items: Vec<order_created_schema::latest::OrderItem> = command
@@ -355,11 +426,17 @@ async fn create_order(
     {
         return Err("the causation chain broke".into());
     }
-    publisher.publish(&created).await.map_err(|e| e.to_string())?;
+    // The order and the event in the command's transaction: both commit, with the command's
+    // processed-mark, or none does.
+    let order = &created.payload().order_id;
+    DB::insert(&mut **command.transaction().await, order, &command.payload().customer_id, total)
+        .await
+        .map_err(|e| e.to_string())?;
+    command.enqueue(&created).await.map_err(|e| e.to_string())?;
     say(
         "OrderService",
         format!(
-            "handled CreateOrderCommand {}; published OrderCreatedEvent {} (causationId {})",
+            "handled CreateOrderCommand {}: stored order {order} and enqueued OrderCreatedEvent {} (causationId {}) in one transaction",
             command.command_id(),
             created.event_id(),
             command.command_id()
