@@ -1,7 +1,9 @@
 -- The outbox: one row per message a transaction enqueued, until the relay has published it (and,
--- with a retention, for that long after). `seq` orders the rows: AUTOINCREMENT never reuses one.
+-- with a retention, for that long after). `seq` orders the rows. It is the rowid, without
+-- AUTOINCREMENT (which costs a write per insert): a number is reused only once every row above
+-- it is gone, so a new row still comes after every row left.
 CREATE TABLE {outbox} (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     msg_id TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
