@@ -3,9 +3,9 @@
 //!
 //! - [`Outbox::enqueue`] stores a message in the caller's own `sqlx` transaction: it is published
 //!   if and only if that transaction commits.
-//! - A [`Relay`] publishes the committed rows through `events-nats`, in commit order per ordering
-//!   key (the correlationId unless the caller names one), and marks them published once the broker
-//!   stored them. One instance per outbox is active (a lease); standbys take over when it dies.
+//! - A [`Relay`] publishes the committed rows through `events-nats`, in order per ordering key
+//!   (the correlationId unless the caller names one: transactions that follow each other on a key
+//!   go out in their commit order), and marks them published once the broker stored them. One instance per outbox is active (a lease); standbys take over when it dies.
 //! - An [`Inbox`] runs a handler inside a transaction that also records the message as processed,
 //!   so that its effects and the mark commit together; what it enqueues goes out through the outbox.
 //!

@@ -146,7 +146,8 @@ impl<DB: Backend> Outbox<DB> {
 
     /// Stores `message` in the caller's transaction: it is published if and only if `tx` commits.
     /// Its ordering key is its correlationId: the messages of one correlation are published in
-    /// the order their transactions committed.
+    /// the order they were stored (transactions that follow each other: their commit order; two
+    /// that overlap: the order the database gave their rows, see `docs/outbox.md`).
     pub async fn enqueue<M: Outboxed>(&self, tx: &mut sqlx::Transaction<'_, DB>, message: &M) -> Result<(), Error> {
         let out = message.outgoing();
         let key = correlation_of(&out).to_string();

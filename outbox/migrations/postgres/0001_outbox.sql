@@ -17,6 +17,14 @@ CREATE TABLE {outbox} (
     parked_at BIGINT,
     park_reason TEXT
 );
+-- A queue table: every published row leaves a dead tuple that the relay's reads step over until
+-- it is vacuumed. Vacuumed after a fixed number of them, not a fraction of a table that is
+-- usually near empty.
+ALTER TABLE {outbox} SET (
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+    autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 5000,
+    autovacuum_vacuum_cost_delay = 0
+);
 -- What the relay reads: the rows not yet published, in order.
 CREATE INDEX {bare}_pending ON {outbox} (seq) WHERE published_at IS NULL;
 -- The ordering keys held behind a parked row.
