@@ -188,20 +188,40 @@ async fn latency<DB: BenchDb>(
     (percentile(&mut ms, 0.5), percentile(&mut ms, 0.99))
 }
 
-/// msg/s: a fresh durable consumer of OrderService's events reading `n`, handler doing nothing
-/// (the plain consumer, the key-value idempotent one), or recording each in the inbox.
-async fn consume<DB: BenchDb>(broker: &Broker, name: &str, n: usize, how: Consume<'_, DB>) -> f64 {
+/// msg/s: a fresh durable consumer of OrderService's events reading `n`. Its handler does nothing,
+/// or (`effect`) writes the event's row to the service's own table: in a transaction of its own
+/// (the plain and the key-value idempotent consumers), or in the inbox's.
+async fn consume<DB: BenchDb>(broker: &Broker, name: &str, n: usize, how: Consume<'_, DB>, effect: bool) -> f64 {
     let mut builder = broker.consumer(name).events("events.domain.>").concurrency(64);
-    if matches!(how, Consume::Idempotent) {
+    if matches!(how, Consume::Idempotent(_)) {
         builder = builder.idempotent(Duration::from_secs(24 * 3600));
     }
     let consumer = builder.build::<events::Contracts>().await.unwrap();
     let router = match how {
         Consume::Inbox(pool) => {
             let inbox = Inbox::new(&Outbox::<DB>::default(), pool.clone(), name);
-            Router::new().on(inbox.handler(|_: Inboxed<DB, OrderCreatedEvent>| async { Ok::<_, String>(()) }))
+            Router::new().on(inbox.handler(move |e: Inboxed<DB, OrderCreatedEvent>| async move {
+                if effect {
+                    let id = e.event_id().to_string();
+                    DB::plain(&mut **e.transaction().await, &id, "{}").await;
+                }
+                Ok::<_, String>(())
+            }))
         }
-        _ => Router::new().on(|_: Delivered<OrderCreatedEvent>| async { Ok::<_, String>(()) }),
+        Consume::Plain(pool) | Consume::Idempotent(pool) => {
+            let pool = pool.clone();
+            Router::new().on(move |e: Delivered<OrderCreatedEvent>| {
+                let pool = pool.clone();
+                async move {
+                    if effect {
+                        let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+                        DB::plain(&mut *tx, &e.event_id().to_string(), "{}").await;
+                        tx.commit().await.map_err(|e| e.to_string())?;
+                    }
+                    Ok::<_, String>(())
+                }
+            })
+        }
     };
     let stats = consumer.stats_handle();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -219,8 +239,8 @@ async fn consume<DB: BenchDb>(broker: &Broker, name: &str, n: usize, how: Consum
 }
 
 enum Consume<'a, DB: Backend> {
-    Plain,
-    Idempotent,
+    Plain(&'a Pool<DB>),
+    Idempotent(&'a Pool<DB>),
     Inbox(&'a Pool<DB>),
 }
 
@@ -305,20 +325,44 @@ async fn main() {
     let n_consume = env_usize("EVENTS_BENCH_CONSUME", 10_000);
     purge(&broker).await;
     raw(&broker, n_consume).await;
-    let (mut plain, mut kv, mut ip, mut il) = (vec![], vec![], vec![], vec![]);
-    for round in 0..repeat {
-        plain.push(consume::<Sqlite>(&broker, &format!("plain{round}"), n_consume, Consume::Plain).await);
-        kv.push(consume::<Sqlite>(&broker, &format!("kv{round}"), n_consume, Consume::Idempotent).await);
-        ip.push(consume::<Postgres>(&broker, &format!("inboxpg{round}"), n_consume, Consume::Inbox(&pg_pool)).await);
-        il.push(consume::<Sqlite>(&broker, &format!("inboxlite{round}"), n_consume, Consume::Inbox(&lite_pool)).await);
-    }
-    let (plain, kv, ip, il) = (median(&mut plain), median(&mut kv), median(&mut ip), median(&mut il));
     println!();
     println!("## consuming: {n_consume} OrderCreatedEvents, 64 handled at once, msg/s, median of {repeat}");
-    println!("| consumer | msg/s | beside the key-value idempotent one | beside the plain one |");
-    println!("|---|---|---|---|");
-    println!("| plain typed consumer | {plain:.0} | {:.2}× | 1.00× |", plain / kv);
-    println!("| key-value idempotent consumer | {kv:.0} | 1.00× | {:.2}× |", kv / plain);
-    println!("| inbox, PostgreSQL | {ip:.0} | {:.2}× | {:.2}× |", ip / kv, ip / plain);
-    println!("| inbox, SQLite | {il:.0} | {:.2}× | {:.2}× |", il / kv, il / plain);
+    println!("| consumer | handler does nothing | handler writes a row to the service's database |");
+    println!("|---|---|---|");
+    for (label, pg) in [("PostgreSQL", true), ("SQLite", false)] {
+        let mut rates: Vec<Vec<f64>> = vec![vec![]; 6];
+        for round in 0..repeat {
+            for (i, effect) in [false, true].into_iter().enumerate() {
+                let tag = format!("{}{round}{i}", if pg { "pg" } else { "lite" });
+                let mut three = Vec::new();
+                for kind in 0..3 {
+                    // Each consumer writes the same events' rows: an empty table for each.
+                    let name = format!("{}{tag}", ["plain", "kv", "inbox"][kind]);
+                    let rate = if pg {
+                        Postgres::execute(&pg_pool, "DELETE FROM plain").await;
+                        let how = [Consume::Plain(&pg_pool), Consume::Idempotent(&pg_pool), Consume::Inbox(&pg_pool)];
+                        let how = how.into_iter().nth(kind).unwrap();
+                        consume::<Postgres>(&broker, &name, n_consume, how, effect).await
+                    } else {
+                        Sqlite::execute(&lite_pool, "DELETE FROM plain").await;
+                        let how = [Consume::Plain(&lite_pool), Consume::Idempotent(&lite_pool), Consume::Inbox(&lite_pool)];
+                        let how = how.into_iter().nth(kind).unwrap();
+                        consume::<Sqlite>(&broker, &name, n_consume, how, effect).await
+                    };
+                    three.push(rate);
+                }
+                let (p, k, b) = (three[0], three[1], three[2]);
+                rates[i * 3].push(p);
+                rates[i * 3 + 1].push(k);
+                rates[i * 3 + 2].push(b);
+            }
+        }
+        let m: Vec<f64> = rates.iter_mut().map(|r| median(r)).collect();
+        println!("| plain typed consumer ({label} for the effect) | {:.0} | {:.0} |", m[0], m[3]);
+        println!("| key-value idempotent consumer ({label} for the effect) | {:.0} ({:.2}× plain) | {:.0} ({:.2}× plain) |", m[1], m[1] / m[0], m[4], m[4] / m[3]);
+        println!(
+            "| inbox, {label} | {:.0} ({:.2}× key-value, {:.2}× plain) | {:.0} ({:.2}× key-value, {:.2}× plain) |",
+            m[2], m[2] / m[1], m[2] / m[0], m[5], m[5] / m[4], m[5] / m[3]
+        );
+    }
 }
