@@ -150,7 +150,7 @@ impl<DB: Backend> Inbox<DB> {
     pub fn handler<M, F, Fut, E>(
         &self,
         handler: F,
-    ) -> impl Fn(Delivered<M>) -> std::pin::Pin<Box<dyn Future<Output = Result<(), ErrorInfo>> + Send>> + Send + Sync + 'static
+    ) -> impl events_nats::Handler<M>
     where
         M: Message,
         F: Fn(Inboxed<DB, M>) -> Fut + Send + Sync + 'static,
@@ -162,7 +162,7 @@ impl<DB: Backend> Inbox<DB> {
         move |delivered: Delivered<M>| {
             let inbox = inbox.clone();
             let handler = handler.clone();
-            Box::pin(async move { inbox.handle(delivered, &*handler).await })
+            async move { inbox.handle(delivered, &*handler).await }
         }
     }
 

@@ -75,8 +75,8 @@ impl Backend for Sqlite {
     }
 }
 
-async fn begin_locked<'a>(
-    pool: &'a sqlx::Pool<Sqlite>,
+async fn begin_locked(
+    pool: &sqlx::Pool<Sqlite>,
     _outbox: &str,
 ) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
