@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Migration,
     /// The message's id is in the outbox already: it is stored once.
     Duplicate,
+    /// An inbox handler enqueued while holding its transaction's guard.
+    TransactionHeld,
 }
 
 pub(crate) fn database(what: impl Into<String>, source: sqlx::Error) -> Error {

@@ -13,7 +13,7 @@ use events_nats::Delivered;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::backend::Backend;
-use crate::error::{database, Error};
+use crate::error::{database, Error, ErrorKind};
 use crate::message::Outboxed;
 use crate::outbox::Outbox;
 use crate::now_ms;
@@ -101,13 +101,22 @@ impl<DB: Backend, M> Inboxed<DB, M> {
         self.tx.lock().await
     }
     /// Stores `message` in the outbox, in this transaction: it goes out if and only if the
-    /// handling commits.
+    /// handling commits. Refused ([`ErrorKind::TransactionHeld`]) while the handler holds the
+    /// guard of [`transaction`](Self::transaction): waiting for it would wait for ever.
     pub async fn enqueue<O: Outboxed>(&self, message: &O) -> Result<(), Error> {
-        self.outbox.enqueue(&mut *self.tx.lock().await, message).await
+        self.outbox.enqueue(&mut *self.free()?, message).await
     }
     /// [`enqueue`](Self::enqueue) under ordering key `key`.
     pub async fn enqueue_keyed<O: Outboxed>(&self, message: &O, key: &str) -> Result<(), Error> {
-        self.outbox.enqueue_keyed(&mut *self.tx.lock().await, message, key).await
+        self.outbox.enqueue_keyed(&mut *self.free()?, message, key).await
+    }
+    fn free(&self) -> Result<MutexGuard<'_, sqlx::Transaction<'static, DB>>, Error> {
+        self.tx.try_lock().map_err(|_| {
+            Error::new(
+                ErrorKind::TransactionHeld,
+                "the handler holds its transaction's guard: drop it (end the statement that used it) before enqueue",
+            )
+        })
     }
     /// The delivery.
     pub fn delivered(&self) -> &Delivered<M> {
@@ -203,6 +212,15 @@ impl<DB: Backend> Inbox<DB> {
         };
         match result {
             Ok(()) => {
+                let mut tx = tx;
+                // A statement that failed inside the handler (its error swallowed) has aborted a
+                // PostgreSQL transaction, whose COMMIT then rolls back without an error: asked first.
+                if DB::ABORTS_ON_ERROR {
+                    if let Err(e) = DB::ops().probe(&mut *tx).await {
+                        let _ = tx.rollback().await;
+                        return Err(fail(format!("{table}: {name} {id} not committed, a statement of its handler failed: {e}")));
+                    }
+                }
                 tx.commit().await.map_err(|e| fail(format!("{table}: cannot commit {name} {id}: {e}")))?;
                 self.counters.handled.fetch_add(1, Ordering::Relaxed);
                 Ok(())

@@ -31,10 +31,13 @@ struct Inner<DB: Backend> {
 }
 
 impl<DB: Backend> Inner<DB> {
-    /// Receivers hear of a lease taken or lost, not of each renewal.
+    /// Receivers hear of a lease taken or lost (or renewed after it had lapsed on this side), not
+    /// of each renewal.
     fn set(&self, until: Option<Instant>) {
+        let now = Instant::now();
         self.valid_until.send_if_modified(|v| {
-            let changed = v.is_some() != until.is_some();
+            let live = |t: &Option<Instant>| t.is_some_and(|t| now < t);
+            let changed = live(v) != live(&until);
             *v = until;
             changed
         });

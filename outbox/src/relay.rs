@@ -267,7 +267,7 @@ impl<DB: Backend> Worker<DB> {
         let outbox = self.b.outbox.inner.sql.outbox.clone();
         let mut held = self.lease.watch();
         // Aborted with this task, whichever way it ends.
-        let keeper = AbortOnDrop(tokio::spawn(self.lease.clone().keep(stop.clone())));
+        let keeper = AbortOnDrop(Some(tokio::spawn(self.lease.clone().keep(stop.clone()))));
         let mut wakeups: Option<Wakeups> = None;
         let mut backoff = BACKOFF_MIN;
         let mut purged = Instant::now();
@@ -279,6 +279,8 @@ impl<DB: Backend> Worker<DB> {
                 tokio::select! {
                     _ = held.changed() => {}
                     _ = stop.changed() => {}
+                    // Belt and braces: a renewal that came back late is seen here too.
+                    _ = tokio::time::sleep(self.b.lease_ttl / 3) => {}
                 }
                 continue;
             }
@@ -342,7 +344,8 @@ impl<DB: Backend> Worker<DB> {
                 },
             }
         }
-        drop(keeper);
+        // The keeper stops at `stop`; waited for, so that no renewal of its lands after the release.
+        keeper.join().await;
         self.counters.active.store(false, Ordering::Relaxed);
         self.lease.release().await;
     }
@@ -356,6 +359,16 @@ impl<DB: Backend> Worker<DB> {
             .pending(&self.b.pool, sql, after.unwrap_or(-1), limit)
             .await
             .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))
+    }
+
+    /// The lowest pending row's `seq`.
+    async fn select_lowest(&self) -> Result<Option<i64>, Error> {
+        let sql = &self.b.outbox.inner.sql;
+        let rows = DB::ops()
+            .pending(&self.b.pool, sql, -1, 1)
+            .await
+            .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))?;
+        Ok(rows.first().map(|r| r.seq))
     }
 
     /// Publishes what is pending, batch after batch. Each batch starts with every pending row in
@@ -384,10 +397,16 @@ impl<DB: Backend> Worker<DB> {
                 Batch::Stored => {}
                 Batch::Stopped { retry } => return Ok(Pass { rows: total, retry, more: false }),
             }
-            match next {
-                Some(next) => rows = next?,
-                None => return Ok(Pass { rows: total, retry: false, more: full }),
+            let Some(next) = next else { return Ok(Pass { rows: total, retry: false, more: full }) };
+            let next = next?;
+            // A row at or below this batch that became pending meanwhile (a late commit, a parked
+            // row retried, a reused SQLite rowid) goes before what was read ahead: look again
+            // from the lowest. The read ahead happened before this look, so it sees such a row.
+            let lowest = self.select_lowest().await?;
+            if lowest.is_some_and(|seq| seq <= last) {
+                return Ok(Pass { rows: total, retry: false, more: true });
             }
+            rows = next;
         }
         unreachable!("the loop returns")
     }
@@ -408,10 +427,13 @@ impl<DB: Backend> Worker<DB> {
             chains[i].push(row);
         }
         let (stored_tx, mut stored) = tokio::sync::mpsc::unbounded_channel();
+        // Set when a mark fails: what is published from then on could not be marked either.
+        let marks_failing = AtomicBool::new(false);
+        let failing = &marks_failing;
         let publishing = async move {
             let tx = &stored_tx;
             futures_util::stream::iter(chains)
-                .map(|c| self.chain(c, tx))
+                .map(|c| self.chain(c, tx, failing))
                 .buffer_unordered(self.b.in_flight)
                 .collect::<Vec<Vec<Outcome>>>()
                 .await
@@ -425,6 +447,9 @@ impl<DB: Backend> Worker<DB> {
                 }
                 if result.is_ok() {
                     result = self.mark(done).await;
+                    if result.is_err() {
+                        failing.store(true, Ordering::Relaxed);
+                    }
                 }
             }
             result
@@ -473,9 +498,14 @@ impl<DB: Backend> Worker<DB> {
     /// The rows of one key, one after the other; it stops at the first that is not stored, so
     /// that none overtakes it. Stored rows go to `stored` as they are acknowledged; what is
     /// returned is the rest.
-    async fn chain(&self, rows: Vec<Pending>, stored: &tokio::sync::mpsc::UnboundedSender<(i64, u64)>) -> Vec<Outcome> {
+    async fn chain(
+        &self,
+        rows: Vec<Pending>,
+        stored: &tokio::sync::mpsc::UnboundedSender<(i64, u64)>,
+        marks_failing: &AtomicBool,
+    ) -> Vec<Outcome> {
         for row in rows {
-            if !self.lease.valid() {
+            if !self.lease.valid() || marks_failing.load(Ordering::Relaxed) {
                 return vec![Outcome::Stopped];
             }
             let seq = row.seq;
@@ -501,11 +531,21 @@ impl<DB: Backend> Worker<DB> {
     }
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    async fn join(mut self) {
+        if let Some(task) = self.0.take() {
+            let _ = task.await;
+        }
+    }
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 

@@ -295,3 +295,86 @@ async fn inbox_records_past_their_retention_are_purged() {
     assert_eq!(left, 1, "another consumer's records are its own to purge");
     service.stop().await;
 }
+
+/// A handler that swallows a failed statement has left a PostgreSQL transaction aborted, whose
+/// COMMIT rolls back without an error: the delivery is failed and retried, not acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_handler_that_swallowed_a_failed_statement_is_retried_not_acknowledged() {
+    let server = common::server();
+    let broker = common::broker(&server).await;
+    let (pool, _keep) = Postgres::open().await;
+    let inbox = Inbox::new(&Outbox::<Postgres>::default(), pool.clone(), "OrderService");
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = calls.clone();
+    let router = Router::new().on(inbox.handler(move |e: Inboxed<Postgres, InventoryUpdatedIntegrationEvent>| {
+        let calls = counted.clone();
+        async move {
+            let id = e.event_id().to_string();
+            Postgres::insert_effect(&mut **e.transaction().await, &id).await.map_err(|e| e.to_string())?;
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                // The same key again: refused, and the refusal ignored.
+                let _ = Postgres::insert_effect(&mut **e.transaction().await, &id).await;
+            }
+            Ok::<_, String>(())
+        }
+    }));
+    let consumer = broker
+        .consumer("OrderService")
+        .retry_policy(RetryPolicy::new(3, Duration::from_millis(100), Duration::from_millis(500)))
+        .build()
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(consumer.run(router, async move {
+        let _ = stopped.await;
+    }));
+    broker.publisher().publish(&stock("ITEM-1", 1)).await.unwrap();
+    common::wait_until("the retry is handled", Duration::from_secs(60), || {
+        let handled = inbox.stats().handled == 1;
+        async move { handled }
+    })
+    .await;
+    let _ = stop.send(());
+    task.await.unwrap();
+    let stats = inbox.stats();
+    assert_eq!((calls.load(Ordering::SeqCst), stats.failed, stats.handled), (2, 1, 1), "{stats:?}");
+    assert_eq!(Postgres::count(&pool, "SELECT COUNT(*) FROM effects").await, 1);
+    assert_eq!(Postgres::count(&pool, "SELECT COUNT(*) FROM events_inbox").await, 1);
+}
+
+/// Enqueueing while holding the transaction's guard would wait for ever: refused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueueing_while_holding_the_transaction_is_refused() {
+    let server = common::server();
+    let broker = common::broker(&server).await;
+    let (pool, _keep) = Sqlite::open().await;
+    let inbox = Inbox::new(&Outbox::<Sqlite>::default(), pool.clone(), "OrderService");
+    let seen: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let saw = seen.clone();
+    let router = Router::new().on(inbox.handler(move |e: Inboxed<Sqlite, InventoryUpdatedIntegrationEvent>| {
+        let saw = saw.clone();
+        async move {
+            let held = e.transaction().await;
+            let err = e.enqueue(&stock("ITEM-2", 1)).await.unwrap_err();
+            drop(held);
+            assert_eq!(err.kind(), events_outbox::ErrorKind::TransactionHeld);
+            *saw.lock().unwrap() = Some(err.to_string());
+            Ok::<_, String>(())
+        }
+    }));
+    let consumer = broker.consumer("OrderService").build().await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(consumer.run(router, async move {
+        let _ = stopped.await;
+    }));
+    broker.publisher().publish(&stock("ITEM-1", 1)).await.unwrap();
+    common::wait_until("handled", Duration::from_secs(60), || {
+        let handled = inbox.stats().handled == 1;
+        async move { handled }
+    })
+    .await;
+    let _ = stop.send(());
+    task.await.unwrap();
+    let text = seen.lock().unwrap().clone().unwrap();
+    assert!(text.starts_with("the handler holds its transaction's guard"), "{text}");
+}

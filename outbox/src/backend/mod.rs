@@ -22,6 +22,10 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     /// How long the relay waits between looks at the table when nothing woke it.
     #[doc(hidden)]
     const POLL: std::time::Duration;
+    /// Whether a failed statement aborts the transaction around it (PostgreSQL), so that a
+    /// commit after one rolls back instead.
+    #[doc(hidden)]
+    const ABORTS_ON_ERROR: bool;
     #[doc(hidden)]
     fn statements(tables: &Tables) -> Statements;
     #[doc(hidden)]
@@ -125,6 +129,8 @@ pub trait Ops<DB: sqlx::Database>: Send + Sync {
         now: i64,
     ) -> Fut<'a, bool>;
     /// Up to `limit` unpublished, unparked rows after `after`, of keys with no parked row.
+    /// Fails if the transaction on `conn` is aborted.
+    fn probe<'a>(&self, conn: &'a mut DB::Connection) -> Fut<'a, ()>;
     fn pending<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, after: i64, limit: i64)
         -> Fut<'a, Vec<Pending>>;
     /// Marks `[[seq, stream sequence], …]` published at `now`, or deletes them (`None`).
@@ -205,6 +211,13 @@ macro_rules! ops {
                         .execute(&mut *conn)
                         .await?;
                     Ok(done.rows_affected() == 1)
+                })
+            }
+
+            fn probe<'a>(&self, conn: &'a mut <$db as sqlx::Database>::Connection) -> $crate::backend::Fut<'a, ()> {
+                Box::pin(async move {
+                    sqlx::query("SELECT 1").execute(&mut *conn).await?;
+                    Ok(())
                 })
             }
 

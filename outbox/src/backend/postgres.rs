@@ -20,6 +20,8 @@ impl Backend for Postgres {
     // Notifications wake the relay; the poll catches one lost while its connection was down.
     const POLL: Duration = Duration::from_secs(1);
 
+    const ABORTS_ON_ERROR: bool = true;
+
     fn statements(t: &Tables) -> Statements {
         let r = |text: &str| -> Arc<str> { t.render(&text.replace("{now}", NOW_MS)).into() };
         Statements {

@@ -18,6 +18,8 @@ impl Backend for Sqlite {
     const DATABASE: &'static str = "SQLite";
     const POLL: Duration = Duration::from_millis(100);
 
+    const ABORTS_ON_ERROR: bool = false;
+
     fn statements(t: &Tables) -> Statements {
         let r = |text: &str| -> Arc<str> { t.render(&text.replace("{now}", NOW_MS)).into() };
         Statements {
