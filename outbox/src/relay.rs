@@ -350,65 +350,36 @@ impl<DB: Backend> Worker<DB> {
         self.lease.release().await;
     }
 
-    /// The pending rows, oldest first: all of them (`after: None`), or those after `seq` (a
-    /// prefetch while the batch before it publishes).
-    async fn select(&self, after: Option<i64>) -> Result<Vec<Pending>, Error> {
+    /// The pending rows, oldest first.
+    async fn select(&self) -> Result<Vec<Pending>, Error> {
         let sql = &self.b.outbox.inner.sql;
         let limit = i64::try_from(self.b.batch).unwrap_or(i64::MAX);
         DB::ops()
-            .pending(&self.b.pool, sql, after.unwrap_or(-1), limit)
+            .pending(&self.b.pool, sql, limit)
             .await
             .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))
     }
 
-    /// The lowest pending row's `seq`.
-    async fn select_lowest(&self) -> Result<Option<i64>, Error> {
-        let sql = &self.b.outbox.inner.sql;
-        let rows = DB::ops()
-            .pending(&self.b.pool, sql, -1, 1)
-            .await
-            .map_err(|e| database(format!("{}: reading the pending rows", sql.outbox), e))?;
-        Ok(rows.first().map(|r| r.seq))
-    }
-
-    /// Publishes what is pending, batch after batch. Each batch starts with every pending row in
-    /// view (a full scan, so that a transaction that committed late is in it); while a full
-    /// batch publishes, the next one is read (rows after it), up to [`FULL_SCAN_EVERY`] batches.
-    /// Anything short of every row stored drops the read-ahead: the next look is a full scan.
+    /// Publishes what is pending, batch after batch, each read from the lowest pending row: a
+    /// transaction that committed late (its rows below rows already published) is in the next
+    /// batch. (Reading the next batch ahead, after the last `seq` of the one publishing, would
+    /// let a later row of a key overtake such a row; ruling that out costs a read from the lowest
+    /// anyway.)
     async fn pass(&self) -> Result<Pass, Error> {
-        let mut rows = self.select(None).await?;
         let mut total = 0;
-        for batch in 1.. {
+        loop {
+            let rows = self.select().await?;
             let count = rows.len();
+            total += count;
             if count == 0 {
                 return Ok(Pass { rows: total, retry: false, more: false });
             }
-            total += count;
-            let last = rows[count - 1].seq;
-            let full = count == self.b.batch;
-            let read_ahead = async {
-                match full && batch < FULL_SCAN_EVERY {
-                    true => Some(self.select(Some(last)).await),
-                    false => None,
-                }
-            };
-            let (published, next) = tokio::join!(self.publish(rows), read_ahead);
-            match published? {
-                Batch::Stored => {}
+            match self.publish(rows).await? {
+                Batch::Stored if count == self.b.batch => continue,
+                Batch::Stored => return Ok(Pass { rows: total, retry: false, more: false }),
                 Batch::Stopped { retry } => return Ok(Pass { rows: total, retry, more: false }),
             }
-            let Some(next) = next else { return Ok(Pass { rows: total, retry: false, more: full }) };
-            let next = next?;
-            // A row at or below this batch that became pending meanwhile (a late commit, a parked
-            // row retried, a reused SQLite rowid) goes before what was read ahead: look again
-            // from the lowest. The read ahead happened before this look, so it sees such a row.
-            let lowest = self.select_lowest().await?;
-            if lowest.is_some_and(|seq| seq <= last) {
-                return Ok(Pass { rows: total, retry: false, more: true });
-            }
-            rows = next;
         }
-        unreachable!("the loop returns")
     }
 
     /// Publishes one batch, its keys side by side, and marks rows published as the broker
@@ -548,10 +519,6 @@ impl Drop for AbortOnDrop {
         }
     }
 }
-
-/// How many batches in a row may be read ahead before a full scan looks again at every pending
-/// row: the bound on how long a late commit waits under a sustained load.
-const FULL_SCAN_EVERY: usize = 10;
 
 /// How a batch ended.
 enum Batch {

@@ -128,11 +128,10 @@ pub trait Ops<DB: sqlx::Database>: Send + Sync {
         name: &'a str,
         now: i64,
     ) -> Fut<'a, bool>;
-    /// Up to `limit` unpublished, unparked rows after `after`, of keys with no parked row.
     /// Fails if the transaction on `conn` is aborted.
     fn probe<'a>(&self, conn: &'a mut DB::Connection) -> Fut<'a, ()>;
-    fn pending<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, after: i64, limit: i64)
-        -> Fut<'a, Vec<Pending>>;
+    /// Up to `limit` unpublished, unparked rows, oldest first, of keys with no parked row.
+    fn pending<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, limit: i64) -> Fut<'a, Vec<Pending>>;
     /// Marks `[[seq, stream sequence], …]` published at `now`, or deletes them (`None`).
     fn mark<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, done: String, now: Option<i64>) -> Fut<'a, u64>;
     fn park<'a>(&self, pool: &'a sqlx::Pool<DB>, s: &'a Statements, seq: i64, reason: &'a str, now: i64) -> Fut<'a, ()>;
@@ -225,12 +224,11 @@ macro_rules! ops {
                 &self,
                 pool: &'a sqlx::Pool<$db>,
                 s: &'a $crate::backend::Statements,
-                after: i64,
                 limit: i64,
             ) -> $crate::backend::Fut<'a, Vec<$crate::backend::Pending>> {
                 use sqlx::Row;
                 Box::pin(async move {
-                    let rows = sqlx::query(sql(&s.pending)).bind(after).bind(limit).fetch_all(pool).await?;
+                    let rows = sqlx::query(sql(&s.pending)).bind(limit).fetch_all(pool).await?;
                     rows.iter()
                         .map(|r| {
                             Ok($crate::backend::Pending {

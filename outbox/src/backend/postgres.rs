@@ -30,7 +30,7 @@ impl Backend for Postgres {
             pending: r("SELECT seq, msg_id, name, subject, headers, body, ordering_key FROM {outbox} AS o \
                  WHERE published_at IS NULL AND parked_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM {outbox} AS p WHERE p.parked_at IS NOT NULL AND p.ordering_key = o.ordering_key) \
-                 AND seq > $1 ORDER BY seq LIMIT $2"),
+                 ORDER BY seq LIMIT $1"),
             mark: r("UPDATE {outbox} AS o SET published_at = $1, stream_sequence = (j ->> 1)::bigint \
                  FROM jsonb_array_elements($2::jsonb) AS j WHERE o.seq = (j ->> 0)::bigint"),
             delete: r("DELETE FROM {outbox} WHERE seq IN \

@@ -28,7 +28,7 @@ impl Backend for Sqlite {
             pending: r("SELECT seq, msg_id, name, subject, headers, body, ordering_key FROM {outbox} AS o \
                  WHERE published_at IS NULL AND parked_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM {outbox} AS p WHERE p.parked_at IS NOT NULL AND p.ordering_key = o.ordering_key) \
-                 AND seq > $1 ORDER BY seq LIMIT $2"),
+                 ORDER BY seq LIMIT $1"),
             mark: r("UPDATE {outbox} SET published_at = $1, stream_sequence = j.value ->> 1 \
                  FROM json_each($2) AS j WHERE {outbox}.seq = j.value ->> 0"),
             delete: r("DELETE FROM {outbox} WHERE seq IN (SELECT value ->> 0 FROM json_each($1))"),
